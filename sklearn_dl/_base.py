@@ -1,0 +1,732 @@
+"""The one training path shared by every estimator.
+
+``X, y`` are validated with scikit-learn's ``validate_data``, turned into
+float32 tensors once, and handed to a skorch :class:`~skorch.NeuralNet` that is
+built inside ``fit`` with the estimator's module, criterion and callbacks.
+Estimators differ only in the hooks at the bottom of :class:`BaseTorchEstimator`
+(``_build_module``, ``_make_criterion``, ``_prepare_target``, ...).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import numbers
+import secrets
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, Options, StrOptions
+from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch import NeuralNet
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler, ProgressBar
+from skorch.dataset import Dataset
+from skorch.helper import predefined_split
+
+from .init import INIT_SCHEMES, apply_init
+
+__all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
+
+#: Rows per forward pass at predict time: bounds memory, keeps big matmuls.
+_PREDICT_CHUNK = 65536
+
+
+def _noop(*args, **kwargs):
+    """A sink that prints nothing (skorch callbacks print by default)."""
+
+
+# --------------------------------------------------------------------------
+# Data: tensors prepared once, sliced per batch
+# --------------------------------------------------------------------------
+class TensorBatchIterator:
+    """Mini-batches over a skorch ``Dataset`` whose ``X`` and ``y`` are tensors.
+
+    Replaces :class:`torch.utils.data.DataLoader`, whose per-sample
+    ``__getitem__`` + ``collate`` dominates the epoch time on small models.
+    One permutation per epoch, one index gather per batch; no copy of the
+    whole data set (peak memory stays near the size of the data).
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = shuffle
+        self.generator = generator
+
+    def __len__(self):
+        return max(1, math.ceil(len(self.dataset) / self.batch_size))
+
+    def __iter__(self):
+        X, y = self.dataset.X, self.dataset.y
+        n, bs = len(X), self.batch_size
+        if n <= bs:
+            yield X, y
+            return
+        if self.shuffle:
+            perm = torch.randperm(n, generator=self.generator).to(X.device)
+            for start in range(0, n, bs):
+                idx = perm[start:start + bs]
+                yield X[idx], y[idx]
+        else:
+            for start in range(0, n, bs):
+                yield X[start:start + bs], y[start:start + bs]
+
+
+# --------------------------------------------------------------------------
+# The skorch net: skorch's loop plus our penalty and divergence guard
+# --------------------------------------------------------------------------
+class _Net(NeuralNet):
+    """skorch ``NeuralNet`` adding a weight penalty to the training loss.
+
+    ``l2`` is the coefficient of ``0.5 * ||W||^2`` over the weights (parameters
+    with two or more dimensions, never biases); with ``l2_per_sample`` it is
+    divided by the batch size, scikit-learn MLP's meaning of ``alpha``.
+    """
+
+    def __init__(self, *args, l2=0.0, l2_per_sample=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.l2 = l2
+        self.l2_per_sample = l2_per_sample
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        loss = self.criterion_(y_pred, y_true)
+        if training and self.l2:
+            scale = self.l2 / len(y_true) if self.l2_per_sample else self.l2
+            sq = sum(p.pow(2).sum() for p in penalized_parameters(self.module_))
+            loss = loss + 0.5 * scale * sq
+        return loss
+
+
+def penalized_parameters(module):
+    """Trainable weights that a penalty applies to: tensors with ndim >= 2."""
+    return [p for p in module.parameters() if p.requires_grad and p.ndim >= 2]
+
+
+class _ConvergenceGuard(Callback):
+    """Stop on a non-finite training loss and roll back to the last finite epoch.
+
+    Keeps a copy of the module's weights at the end of each finite epoch; when
+    the training loss becomes NaN or inf, restores them, stops training and
+    warns with a :class:`~sklearn.exceptions.ConvergenceWarning`.
+    """
+
+    def initialize(self):
+        self.last_good_ = None
+        self.diverged_epoch_ = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        if self.last_good_ is None:
+            self.last_good_ = copy.deepcopy(net.module_.state_dict())
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "train_loss"]
+        if np.isfinite(loss):
+            self.last_good_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+            return
+        epoch = len(net.history)
+        self.diverged_epoch_ = epoch
+        net.module_.load_state_dict(self.last_good_)
+        warnings.warn(
+            f"Training diverged at epoch {epoch}: the training loss became {loss}. "
+            f"Training stopped and the weights of the last finite epoch were restored. "
+            f"Use a smaller learning_rate_init (it is {net.lr:g}).",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+        raise KeyboardInterrupt  # skorch's way to end the fit loop cleanly
+
+
+def _valid_score_from_outputs(estimator):
+    """An ``EpochScoring`` scorer that scores cached validation outputs."""
+
+    def scorer(net, X, y):
+        out = net.forward(X)  # EpochScoring serves this from its cache
+        return estimator._score_outputs(out, y)
+
+    return scorer
+
+
+# --------------------------------------------------------------------------
+# The shared estimator
+# --------------------------------------------------------------------------
+class BaseTorchEstimator(BaseEstimator):
+    """Shared base: parameters, validation, training through skorch, predict.
+
+    Not used directly; see :class:`~sklearn_dl.LinearRegressorNN`,
+    :class:`~sklearn_dl.SoftmaxClassifier` and the MLP estimators. Subclasses
+    declare their parameters in ``__init__`` (scikit-learn convention) and
+    implement ``_build_module``.
+    """
+
+    _parameter_constraints: dict = {
+        "solver": [StrOptions({"sgd", "adam", "lbfgs"}), type],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [
+            StrOptions({"constant", "invscaling", "adaptive", "one_cycle", "cosine"})
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), torch.device, str],
+        "init": [StrOptions(set(INIT_SCHEMES)), callable],
+        "callbacks": [list, None],
+    }
+
+    # Defaults read with getattr() for parameters a subclass may not expose.
+    _defaults = dict(
+        power_t=0.5, momentum=0.9, nesterovs_momentum=True, beta_1=0.9, beta_2=0.999,
+        epsilon=1e-8, max_fun=15000, early_stopping=False, validation_fraction=0.1,
+        n_iter_no_change=10, alpha=0.0, learning_rate="constant", shuffle=True,
+        tol=1e-4, verbose=0, warm_start=False, device="auto", init="default",
+        callbacks=None, random_state=None,
+    )
+
+    # ---- hooks for subclasses --------------------------------------------
+    def _build_module(self, n_features, n_outputs):
+        """Return a fresh ``torch.nn.Module`` mapping n_features to n_outputs."""
+        raise NotImplementedError
+
+    def _make_criterion(self):
+        """Return the loss module applied to (module output, encoded target)."""
+        raise NotImplementedError
+
+    def _prepare_target(self, y, *, reset):
+        """Validate and encode ``y``; return ``(y_encoded, n_outputs)``."""
+        raise NotImplementedError
+
+    def _target_tensor(self, y):
+        """Encoded target as the tensor the criterion expects."""
+        return torch.as_tensor(y, dtype=torch.float32)
+
+    def _score_outputs(self, outputs, y):
+        """Validation score (higher is better) from module outputs."""
+        raise NotImplementedError
+
+    def _penalty(self):
+        """``(l2, per_sample)``: coefficient of 0.5*||W||^2 in the loss."""
+        return getattr(self, "alpha", 0.0), True
+
+    def _extra_callbacks(self):
+        """Callbacks a subclass always adds (for example a proximal L1 step)."""
+        return []
+
+    # ---- helpers -----------------------------------------------------------
+    def _param(self, name):
+        return getattr(self, name, self._defaults.get(name))
+
+    def _resolve_device(self):
+        device = self._param("device")
+        if isinstance(device, torch.device):
+            return device
+        if device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if device == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                "device='cuda' was requested but torch.cuda.is_available() is False: "
+                f"this torch build ({torch.__version__}) has no usable CUDA GPU. "
+                "Use device='cpu' or device='auto', or install a CUDA build of torch."
+            )
+        return torch.device(device)
+
+    def _batch_size(self, n_samples):
+        if self._param("solver") == "lbfgs":
+            return n_samples
+        bs = self._param("batch_size")
+        if bs == "auto":
+            return min(200, n_samples)
+        if bs > n_samples:
+            warnings.warn(
+                f"Got batch_size={bs} larger than the {n_samples} training samples; "
+                "it is clipped to the number of samples.",
+                UserWarning,
+            )
+        return min(bs, n_samples)
+
+    def _optimizer(self):
+        """Optimizer class and its keyword arguments (without lr)."""
+        solver = self._param("solver")
+        if solver == "sgd":
+            return torch.optim.SGD, dict(
+                momentum=self._param("momentum"),
+                nesterov=bool(self._param("nesterovs_momentum") and self._param("momentum") > 0),
+                foreach=True,
+            )
+        if solver == "adam":
+            return torch.optim.Adam, dict(
+                betas=(self._param("beta_1"), self._param("beta_2")),
+                eps=self._param("epsilon"),
+                foreach=True,
+            )
+        if solver == "lbfgs":
+            return torch.optim.LBFGS, dict(
+                max_iter=self._param("max_iter"),
+                max_eval=self._param("max_fun"),
+                tolerance_grad=self._param("tol"),
+                tolerance_change=0.0,
+                history_size=20,
+                line_search_fn="strong_wolfe",
+            )
+        if isinstance(solver, type) and issubclass(solver, torch.optim.Optimizer):
+            return solver, {}
+        raise ValueError(
+            f"solver={solver!r} is not supported: use 'sgd', 'adam', 'lbfgs' or a "
+            "torch.optim.Optimizer subclass such as torch.optim.AdamW."
+        )
+
+    def _scheduler_callbacks(self, n_batches, max_epochs, batch_size):
+        policy = self._param("learning_rate")
+        if policy == "constant" or self._param("solver") == "lbfgs":
+            return []
+        if policy == "one_cycle":
+            return [("lr_scheduler", LRScheduler(
+                torch.optim.lr_scheduler.OneCycleLR, max_lr=self._param("learning_rate_init"),
+                total_steps=max(2, n_batches * max_epochs), step_every="batch"))]
+        if policy == "cosine":
+            return [("lr_scheduler", LRScheduler(
+                torch.optim.lr_scheduler.CosineAnnealingLR, T_max=max(1, n_batches * max_epochs),
+                step_every="batch"))]
+        if policy == "invscaling":
+            # scikit-learn: lr = lr_init / (samples seen + 1) ** power_t
+            bs, power_t = batch_size, self._param("power_t")
+            return [("lr_scheduler", LRScheduler(
+                torch.optim.lr_scheduler.LambdaLR,
+                lr_lambda=_InvScaling(bs, power_t), step_every="batch"))]
+        # 'adaptive': scikit-learn divides the rate by 5 when the loss stalls
+        return [("lr_scheduler", LRScheduler(
+            torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="train_loss", factor=0.2,
+            patience=1, threshold=self._param("tol"), threshold_mode="abs",
+            min_lr=1e-6, step_every="epoch"))]
+
+    def _callbacks(self, n_batches, max_epochs, batch_size, validate):
+        verbose = self._param("verbose")
+        callbacks = [("convergence_guard", _ConvergenceGuard())]
+        if self._param("solver") != "lbfgs":
+            n_iter_no_change = self._param("n_iter_no_change")
+            if math.isfinite(n_iter_no_change):
+                monitor = "valid_score" if validate else "train_loss"
+                callbacks.append(("early_stopping", EarlyStopping(
+                    monitor=monitor, lower_is_better=not validate,
+                    patience=int(n_iter_no_change), threshold=self._param("tol"),
+                    threshold_mode="abs", load_best=validate,
+                    sink=print if verbose else _noop)))
+        if validate:
+            callbacks.insert(0, ("valid_score", EpochScoring(
+                _valid_score_from_outputs(self), lower_is_better=False, on_train=False,
+                name="valid_score", use_caching=True)))
+        callbacks += self._scheduler_callbacks(n_batches, max_epochs, batch_size)
+        if verbose and verbose > 1:
+            callbacks.append(("progress_bar", ProgressBar()))
+        callbacks += list(self._extra_callbacks())
+        for i, cb in enumerate(self._param("callbacks") or []):
+            if isinstance(cb, tuple):
+                name, cb = cb
+            else:
+                name = f"user_{i}_{type(cb).__name__}"
+            callbacks.append((name, copy.deepcopy(cb)))
+        return callbacks
+
+    def _seed(self):
+        if self._param("random_state") is None:
+            return secrets.randbits(63)
+        rs = check_random_state(self._param("random_state"))
+        return int(rs.randint(np.iinfo(np.int32).max))
+
+    def _validate_X(self, X, *, reset):
+        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        return X
+
+    def _dtype(self):
+        """float64 for the exact full-batch solver, float32 otherwise."""
+        return torch.float64 if self._param("solver") == "lbfgs" else torch.float32
+
+    @staticmethod
+    def _to_tensor(X, device, dtype=torch.float32):
+        np_dtype = np.float64 if dtype == torch.float64 else np.float32
+        X = np.asarray(X, dtype=np_dtype)
+        if not X.flags.writeable or not X.flags.c_contiguous:
+            X = np.array(X, dtype=np_dtype, order="C")
+        return torch.from_numpy(X).to(device)
+
+    # ---- public API ----------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train the module on ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data (numpy, pandas or anything ``validate_data``
+            accepts). Sparse input is refused: densify it with ``.toarray()``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Target values (class labels for classifiers).
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, incremental=False)
+
+    def _fit(self, X, y, *, incremental, classes=None):
+        first_call = not hasattr(self, "net_")
+        continue_training = (incremental or self._param("warm_start")) and not first_call
+        X, y = validate_data(
+            self, X, y, reset=not continue_training, dtype=[np.float32, np.float64],
+            multi_output=True, y_numeric=False,
+        )
+        y_enc, n_outputs = self._prepare_target(y, reset=not continue_training, classes=classes)
+        device = self._resolve_device()
+        seed = self._seed()
+        fork_devices = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=fork_devices):
+            torch.manual_seed(seed)
+            dtype = self.module_dtype_ if continue_training else self._dtype()
+            Xt = self._to_tensor(X, device, dtype)
+            yt = self._target_tensor(y_enc).to(device)
+            if yt.is_floating_point():
+                yt = yt.to(dtype)
+            if continue_training:
+                net = self.net_
+                epochs = 1 if (incremental or self._param("solver") == "lbfgs") \
+                    else self._param("max_iter")
+                train_ds = Dataset(Xt, yt)
+            else:
+                net, train_ds = self._make_net(Xt, yt, n_outputs, seed, device, incremental)
+                epochs = net.max_epochs
+            epochs_before = len(net.history)
+            net.partial_fit(train_ds, None, epochs=epochs)
+        self.net_ = net
+        self._set_fitted_attributes(net, len(net.history) - epochs_before, epochs, incremental)
+        return self
+
+    def _make_net(self, Xt, yt, n_outputs, seed, device, incremental):
+        n_samples = len(Xt)
+        validate = bool(self._param("early_stopping")) and not incremental
+        if validate:
+            stratify = yt.cpu().numpy() if self._stratify_validation() else None
+            idx_train, idx_valid = train_test_split(
+                np.arange(n_samples), test_size=self._param("validation_fraction"),
+                random_state=seed % (2**31), stratify=stratify)
+            if len(idx_train) == 0 or len(idx_valid) == 0:
+                raise ValueError(
+                    f"early_stopping=True needs at least 2 samples to split off a "
+                    f"validation set; got {n_samples}. Set early_stopping=False.")
+            idx_train_t = torch.as_tensor(idx_train, device=device)
+            idx_valid_t = torch.as_tensor(idx_valid, device=device)
+            train_ds = Dataset(Xt[idx_train_t], yt[idx_train_t])
+            valid_ds = Dataset(Xt[idx_valid_t], yt[idx_valid_t])
+            n_train = len(idx_train)
+        else:
+            train_ds, valid_ds, n_train = Dataset(Xt, yt), None, n_samples
+        bs = self._batch_size(n_train)
+        solver = self._param("solver")
+        max_epochs = 1 if (solver == "lbfgs" or incremental) else self._param("max_iter")
+        n_batches = math.ceil(n_train / bs)
+        module = self._build_module(Xt.shape[1], n_outputs)
+        apply_init(module, self._param("init"))
+        module = module.to(Xt.dtype)
+        opt, opt_kwargs = self._optimizer()
+        l2, per_sample = self._penalty()
+        generator = torch.Generator().manual_seed(seed)
+        net = _Net(
+            module=module,
+            criterion=self._make_criterion(),
+            optimizer=opt,
+            lr=self._param("learning_rate_init") if solver != "lbfgs" else 1.0,
+            max_epochs=max_epochs,
+            batch_size=bs,
+            iterator_train=TensorBatchIterator,
+            iterator_valid=TensorBatchIterator,
+            iterator_train__shuffle=bool(self._param("shuffle")),
+            iterator_train__generator=generator,
+            iterator_valid__batch_size=max(bs, 4096),
+            train_split=predefined_split(valid_ds) if validate else None,
+            callbacks=self._callbacks(n_batches, max_epochs, bs, validate),
+            device=device,
+            verbose=int(bool(self._param("verbose"))),
+            l2=l2,
+            l2_per_sample=per_sample,
+            **{f"optimizer__{k}": v for k, v in opt_kwargs.items()},
+        )
+        net.initialize()
+        return net, train_ds
+
+    def _stratify_validation(self):
+        return False
+
+    def _set_fitted_attributes(self, net, epochs_run, epochs_asked, incremental):
+        self.module_ = net.module_
+        self.module_dtype_ = next(iter(net.module_.parameters()), torch.empty(0)).dtype
+        self.history_ = net.history
+        losses = [float(h) for h in net.history[:, "train_loss"]] if len(net.history) else []
+        self.loss_curve_ = losses
+        finite = [v for v in losses if np.isfinite(v)]
+        self.loss_ = finite[-1] if finite else float("nan")
+        self.best_loss_ = min(finite) if finite else float("nan")
+        if self._param("solver") == "lbfgs":
+            state = net.optimizer_.state[net.optimizer_._params[0]]
+            self.n_iter_ = int(state.get("n_iter", 1))
+        else:
+            self.n_iter_ = len(net.history)
+        self.t_ = int(sum(net.history[:, "train_batch_count"])) if len(net.history) else 0
+        if self._param("early_stopping") and "valid_score" in net.history[-1]:
+            self.validation_scores_ = [float(v) for v in net.history[:, "valid_score"]]
+            self.best_validation_score_ = max(self.validation_scores_)
+        guard = dict(net.callbacks_).get("convergence_guard")
+        diverged = guard is not None and guard.diverged_epoch_ is not None
+        if (not incremental and not diverged and self._param("solver") != "lbfgs"
+                and epochs_run >= epochs_asked):
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self._param('max_iter')}) "
+                "reached and the optimization hasn't converged yet. Increase max_iter "
+                "if the loss is still falling.",
+                ConvergenceWarning,
+            )
+
+    def _forward(self, X):
+        """Module outputs for validated ``X``, in eval mode, as a CPU tensor."""
+        module = self.module_
+        first = next(iter(module.parameters()), None)
+        device = first.device if first is not None else torch.device("cpu")
+        dtype = first.dtype if first is not None else torch.float32
+        was_training = module.training
+        module.eval()
+        try:
+            with torch.inference_mode():
+                Xt = self._to_tensor(X, device, dtype)
+                if len(Xt) <= _PREDICT_CHUNK:
+                    return module(Xt).cpu()
+                return torch.cat([module(Xt[i:i + _PREDICT_CHUNK]).cpu()
+                                  for i in range(0, len(Xt), _PREDICT_CHUNK)])
+        finally:
+            module.train(was_training)
+
+    def _checked_forward(self, X):
+        check_is_fitted(self, "module_")
+        X = self._validate_X(X, reset=False)
+        out = self._forward(X)
+        if not torch.isfinite(out).all():
+            raise ValueError(
+                "The model produced non-finite outputs (NaN or inf) for this input; "
+                "the fitted weights are unusable. Refit with a smaller learning_rate_init "
+                "or stronger regularisation (alpha).")
+        return out
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.non_deterministic = False
+        return tags
+
+
+class _InvScaling:
+    """Picklable ``LambdaLR`` factor for scikit-learn's 'invscaling' schedule."""
+
+    def __init__(self, batch_size, power_t):
+        self.batch_size, self.power_t = batch_size, power_t
+
+    def __call__(self, step):
+        return 1.0 / ((step * self.batch_size) + 1.0) ** self.power_t
+
+
+# --------------------------------------------------------------------------
+# Task mixins: target encoding, loss, predict
+# --------------------------------------------------------------------------
+class TorchClassifierMixin(ClassifierMixin):
+    """Classification on top of :class:`BaseTorchEstimator`.
+
+    Labels of any type are encoded with :class:`~sklearn.preprocessing.LabelEncoder`
+    into ``classes_``. Two classes use one logit and ``BCEWithLogitsLoss``
+    (scikit-learn's shapes: ``coef_`` of shape (1, n_features)); more classes
+    use one logit per class and ``CrossEntropyLoss`` on raw logits.
+    """
+
+    def _prepare_target(self, y, *, reset, classes=None):
+        if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
+            warnings.warn(
+                "A column-vector y was passed when a 1d array was expected. Please "
+                "change the shape of y to (n_samples,), for example using ravel().",
+                _data_conversion_warning(),
+            )
+            y = np.ravel(y)
+        if getattr(y, "ndim", 1) != 1:
+            raise ValueError(
+                f"y must be 1-D class labels; got shape {np.shape(y)}. Multi-output and "
+                "multilabel classification are not supported.")
+        check_classification_targets(y)
+        if reset:
+            self._label_encoder = LabelEncoder().fit(classes if classes is not None else y)
+            self.classes_ = self._label_encoder.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"The training data contain only one class ({self.classes_[0]!r}); a "
+                    "classifier needs samples of at least 2 classes.")
+        else:
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unseen):
+                raise ValueError(
+                    f"y contains labels not seen in the first fit: {unseen.tolist()}; "
+                    f"known classes are {self.classes_.tolist()}. Pass every label in "
+                    "`classes` on the first partial_fit call.")
+        y_enc = np.searchsorted(self.classes_, y) if not reset else self._label_encoder.transform(y)
+        return y_enc, (1 if len(self.classes_) == 2 else len(self.classes_))
+
+    def _target_tensor(self, y):
+        if len(self.classes_) == 2:
+            return torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
+        return torch.as_tensor(y, dtype=torch.long)
+
+    def _make_criterion(self):
+        if len(self.classes_) == 2:
+            return torch.nn.BCEWithLogitsLoss()
+        return torch.nn.CrossEntropyLoss()
+
+    def _score_outputs(self, outputs, y):
+        if outputs.shape[1] == 1:
+            pred = (outputs[:, 0] > 0).long()
+            y = y.reshape(-1).long()
+        else:
+            pred = outputs.argmax(1)
+        return float((pred.cpu() == y.cpu()).float().mean())
+
+    def _stratify_validation(self):
+        return True
+
+    def decision_function(self, X):
+        """Raw logits: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        out = self._checked_forward(X).double().numpy()
+        return out[:, 0] if out.shape[1] == 1 else out
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
+        out = self._checked_forward(X).double()
+        if out.shape[1] == 1:
+            p = torch.sigmoid(out[:, 0]).numpy()
+            return np.column_stack([1.0 - p, p])
+        return torch.softmax(out, dim=1).numpy()
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably from the logits."""
+        out = self._checked_forward(X).double()
+        if out.shape[1] == 1:
+            z = out[:, 0]
+            return torch.stack([torch.nn.functional.logsigmoid(-z),
+                                torch.nn.functional.logsigmoid(z)], 1).numpy()
+        return torch.log_softmax(out, dim=1).numpy()
+
+    def predict(self, X):
+        """Predicted class labels, from ``classes_``."""
+        out = self._checked_forward(X)
+        idx = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
+        return self.classes_[idx.numpy()]
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch over ``X, y`` without re-initialising the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All labels that will ever appear; required on the first call.
+
+        Returns
+        -------
+        self : object
+        """
+        if not hasattr(self, "net_") and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        self._validate_params()
+        return self._fit(X, y, incremental=True, classes=classes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags
+
+
+class TorchRegressorMixin(RegressorMixin):
+    """Regression on top of :class:`BaseTorchEstimator`: float targets, 1-D or 2-D."""
+
+    def _prepare_target(self, y, *, reset, classes=None):
+        y = np.asarray(y)
+        try:
+            y = y.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"Unknown label type: regression targets must be numeric; got dtype "
+                f"{y.dtype} with values such as {y.ravel()[:3].tolist()}. Encode them as "
+                "numbers, or use a classifier for class labels.") from None
+        if not np.isfinite(y).all():
+            raise ValueError("y contains NaN or infinity; drop or impute those rows.")
+        if reset:
+            self._y_ndim = y.ndim
+        y2 = y.reshape(len(y), -1)
+        if not reset and y2.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y2.shape[1]} outputs but the model was fitted with "
+                f"{self.n_outputs_}.")
+        self.n_outputs_ = y2.shape[1]
+        return y2, y2.shape[1]
+
+    def _score_outputs(self, outputs, y):
+        y = y.cpu().double()
+        out = outputs.cpu().double()
+        ss_res = ((y - out) ** 2).sum(0)
+        ss_tot = ((y - y.mean(0)) ** 2).sum(0).clamp_min(1e-12)
+        return float((1 - ss_res / ss_tot).mean())
+
+    def predict(self, X):
+        """Predicted values, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""
+        out = self._checked_forward(X).double().numpy()
+        return out[:, 0] if self._y_ndim == 1 and out.shape[1] == 1 else out
+
+    def partial_fit(self, X, y):
+        """One epoch over ``X, y`` without re-initialising the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+
+        Returns
+        -------
+        self : object
+        """
+        self._validate_params()
+        return self._fit(X, y, incremental=True)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _data_conversion_warning():
+    from sklearn.exceptions import DataConversionWarning
+
+    return DataConversionWarning

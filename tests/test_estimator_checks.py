@@ -1,0 +1,20 @@
+"""scikit-learn's own estimator checks over every public estimator, none xfailed."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_dl import LinearRegressorNN, SoftmaxClassifier
+
+
+def _estimators():
+    # random_state fixed so every check is deterministic; small max_iter keeps
+    # the suite fast while the checks that score a fit (accuracy > 0.83,
+    # R^2 > 0.5) still pass with the defaults' solvers.
+    return [
+        LinearRegressorNN(random_state=0),
+        SoftmaxClassifier(random_state=0),
+    ]
+
+
+@parametrize_with_checks(_estimators())
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
