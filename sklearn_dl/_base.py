@@ -234,6 +234,14 @@ class BaseTorchEstimator(BaseEstimator):
         """Callbacks a subclass always adds (for example a proximal L1 step)."""
         return []
 
+    def _transform_input(self, X, *, fit):
+        """Map validated ``X`` to the module's inputs (``fit=True``: learn the map).
+
+        Identity by default; :class:`~sklearn_dl.PolyRidge` expands powers here,
+        after ``n_features_in_`` / ``feature_names_in_`` are set from the raw ``X``.
+        """
+        return X
+
     # ---- helpers -----------------------------------------------------------
     def _param(self, name):
         return getattr(self, name, self._defaults.get(name))
@@ -357,7 +365,7 @@ class BaseTorchEstimator(BaseEstimator):
 
     def _validate_X(self, X, *, reset):
         X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
-        return X
+        return self._transform_input(X, fit=False)
 
     def _dtype(self):
         """float64 for the exact full-batch solver, float32 otherwise."""
@@ -398,6 +406,7 @@ class BaseTorchEstimator(BaseEstimator):
             self, X, y, reset=not continue_training, dtype=[np.float32, np.float64],
             multi_output=True, y_numeric=False,
         )
+        X = self._transform_input(X, fit=not continue_training)
         y_enc, n_outputs = self._prepare_target(y, reset=not continue_training, classes=classes)
         device = self._resolve_device()
         seed = self._seed()
