@@ -150,7 +150,7 @@ def _valid_score_from_outputs(estimator):
 
     def scorer(net, X, y):
         out = net.forward(X)  # EpochScoring serves this from its cache
-        return estimator._score_outputs(out, y)
+        return estimator._score_outputs(out, torch.as_tensor(np.asarray(y)))
 
     return scorer
 
