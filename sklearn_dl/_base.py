@@ -192,7 +192,7 @@ class BaseTorchEstimator(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left"), Options(Real, {np.inf})],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
         "device": [StrOptions({"auto", "cpu", "cuda", "mps"}), torch.device, str],
-        "init": [StrOptions(set(INIT_SCHEMES)), callable],
+        "init": [StrOptions(set(INIT_SCHEMES)), callable, dict],
         "callbacks": [list, None],
     }
 
