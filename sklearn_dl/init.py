@@ -1,8 +1,9 @@
 """Named initialisation schemes, applied with ``module.apply``.
 
-``init`` on every estimator takes one of the names in :data:`INIT_SCHEMES` or
+``init`` on every estimator takes one of the names in :data:`INIT_SCHEMES`,
 any callable ``fn(module)``, applied to every submodule like the seed's
-``init_normal``::
+``init_normal``, or a dict of those keyed by submodule name (one scheme per
+layer, see :func:`apply_init`)::
 
     def init_normal(m):
         if isinstance(m, nn.Linear):
@@ -78,27 +79,65 @@ INIT_SCHEMES = {
 }
 
 
+def _resolve(init):
+    if isinstance(init, str):
+        if init not in INIT_SCHEMES:
+            raise ValueError(f"init={init!r} is unknown; use one of {sorted(INIT_SCHEMES)}, "
+                             "a callable applied with module.apply, or a dict of those "
+                             "keyed by submodule name.")
+        return INIT_SCHEMES[init]
+    if not callable(init):
+        raise ValueError(f"init must be a scheme name or a callable; got {init!r}.")
+    return init
+
+
 def apply_init(module, init):
-    """Apply ``init`` (a name from :data:`INIT_SCHEMES` or a callable) to ``module``.
+    """Apply ``init`` to ``module`` and its submodules, in place.
 
     Parameters
     ----------
     module : torch.nn.Module
-    init : str or callable
-        A callable is passed to ``module.apply`` (called on every submodule).
+    init : str, callable or dict
+        A name from :data:`INIT_SCHEMES`; a callable passed to
+        ``module.apply`` (called on every submodule, like the seed's
+        ``init_normal``); or a dict mapping submodule names (as in
+        ``module.named_modules()``, e.g. ``'0'`` or ``'linear1'``) to a name
+        or callable, applied to that submodule only -- the seed's ``xavier``
+        on one layer and ``init_42`` on another. Submodules not named keep
+        their initialisation.
 
     Returns
     -------
     module : torch.nn.Module
         The same module, initialised in place.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> from sklearn_dl.init import apply_init
+    >>> def init_42(m):
+    ...     if isinstance(m, nn.Linear):
+    ...         nn.init.constant_(m.weight, 42)
+    >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    >>> net = apply_init(net, {"0": "xavier", "2": init_42})
+    >>> net[2].weight.data[0, :3].tolist(), float(net[0].bias.abs().sum())
+    ([42.0, 42.0, 42.0], 0.0)
     """
-    if isinstance(init, str):
-        if init not in INIT_SCHEMES:
-            raise ValueError(f"init={init!r} is unknown; use one of {sorted(INIT_SCHEMES)} "
-                             "or a callable applied with module.apply.")
-        init = INIT_SCHEMES[init]
-    if init is not None:
-        module.apply(init)
+    if isinstance(init, dict):
+        names = dict(module.named_modules())
+        unknown = sorted(set(init) - set(names))
+        if unknown:
+            raise ValueError(
+                f"init names submodules {unknown} that the module does not have; its "
+                f"submodules are {sorted(n for n in names if n)}.")
+        for name, scheme in init.items():
+            fn = _resolve(scheme)
+            if fn is not None:
+                names[name].apply(fn)
+        return module
+    fn = _resolve(init)
+    if fn is not None:
+        module.apply(fn)
     return module
 
 
