@@ -7,15 +7,14 @@ estimator, its parameters and the data travel by pickle.
 
 import pickle
 
+import distributed
+import joblib
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, KFold
 
 from sklearn_dl import LinearRegressorNN, SoftmaxClassifier
-
-distributed = pytest.importorskip("distributed")  # a dev dependency: always there in CI
-joblib = pytest.importorskip("joblib")
 
 
 def _search():
