@@ -1,7 +1,12 @@
 import os
 
-import pytest
-import torch
+# scikit-learn's array-API estimator check only runs when SciPy's array API
+# support is switched on before SciPy is imported; without it the check is
+# skipped, and we want every estimator check to run.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
 # Under pytest-xdist each worker gets one thread: two workers on two cores
 # would otherwise oversubscribe the CPU and slow every test down.
