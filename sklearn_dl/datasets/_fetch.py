@@ -147,8 +147,10 @@ def find_file(remote, dirs):
     return None
 
 
-def read_verified(path, remote, *, fix):
+def read_verified(path, remote, *, fix, compressed=None):
     """Bytes of the payload in ``path`` (decompressed if ``.gz``), checked.
+
+    ``compressed`` overrides the guess from the file name's suffix.
 
     Raises
     ------
@@ -157,17 +159,19 @@ def read_verified(path, remote, *, fix):
         to the message.
     """
     path = Path(path)
+    if compressed is None:
+        compressed = path.suffix == ".gz"
     with open(path, "rb") as f:
         raw = f.read()
     try:
-        payload = gzip.decompress(raw) if path.suffix == ".gz" else raw
+        payload = gzip.decompress(raw) if compressed else raw
     except (OSError, EOFError, zlib.error) as exc:
         raise ChecksumError(
             f"{path} is not a valid gzip file ({exc}); expected the gzip-compressed "
             f"{remote.name}. {fix}") from None
     got = hashlib.new(remote.algorithm, payload).hexdigest()
     if got != remote.checksum:
-        what = "decompressed content" if path.suffix == ".gz" else "content"
+        what = "decompressed content" if compressed else "content"
         raise ChecksumError(
             f"Checksum mismatch for {path}: expected {remote.algorithm} "
             f"{remote.checksum} of its {what}, got {got}. The file is corrupt, "
@@ -175,14 +179,13 @@ def read_verified(path, remote, *, fix):
     return payload
 
 
-def download(remote, folder, *, verify):
+def download(remote, folder):
     """Download ``remote`` into ``folder`` and return the new file's path.
 
     Tries every mirror ``N_RETRIES`` times with exponential back-off. The
-    bytes go to a hidden ``.part`` file in ``folder``; ``verify(path)`` must
-    accept it (it raises :class:`ChecksumError` otherwise) before it is moved
-    to its final name with :func:`os.replace`. An existing file of that name
-    is never replaced.
+    bytes go to a hidden ``.part`` file in ``folder`` and must match the
+    published checksum before they are moved to their final name with
+    :func:`os.replace`. An existing file of that name is never replaced.
 
     Raises
     ------
@@ -200,7 +203,8 @@ def download(remote, folder, *, verify):
             tmp = None
             try:
                 tmp = _fetch_to_temp(url, folder, remote.filename)
-                verify(tmp)
+                read_verified(tmp, remote, compressed=remote.gzip,
+                              fix="The download was discarded.")
                 if dest.exists():
                     # Appeared meanwhile (another process): keep theirs.
                     return dest

@@ -82,8 +82,7 @@ def load_house_prices(subset="train", *, data_home=None, download=True):
         if not download:
             raise DatasetNotFoundError(_missing_message(remote, dirs, reason + " and download=False."))
         try:
-            path = _fetch.download(remote, dirs[-1][1], verify=lambda p: _fetch.read_verified(
-                p, remote, fix="The download was discarded."))
+            path = _fetch.download(remote, dirs[-1][1])
         except OSError as exc:
             raise DatasetNotFoundError(_missing_message(
                 remote, dirs, f"{reason} and could not be downloaded.\n{exc}")) from exc
