@@ -35,8 +35,11 @@ from .init import INIT_SCHEMES, apply_init
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
-#: Rows per forward pass at predict time: bounds memory, keeps big matmuls.
-_PREDICT_CHUNK = 65536
+#: Rows per forward pass at predict time. Every pass gets exactly this many
+#: rows (the last block zero-padded): BLAS picks its kernel by the number of
+#: rows, so a sample's outputs would otherwise change in the last bits with
+#: the rows predicted alongside it (scikit-learn's check_methods_subset_invariance).
+_PREDICT_BLOCK = 256
 
 
 def _noop(*args, **kwargs):
@@ -527,10 +530,15 @@ class BaseTorchEstimator(BaseEstimator):
         try:
             with torch.inference_mode():
                 Xt = self._to_tensor(X, device, dtype)
-                if len(Xt) <= _PREDICT_CHUNK:
-                    return module(Xt).cpu()
-                return torch.cat([module(Xt[i:i + _PREDICT_CHUNK]).cpu()
-                                  for i in range(0, len(Xt), _PREDICT_CHUNK)])
+                outs = []
+                for start in range(0, len(Xt), _PREDICT_BLOCK):
+                    block = Xt[start:start + _PREDICT_BLOCK]
+                    n = len(block)
+                    if n < _PREDICT_BLOCK:
+                        block = torch.cat([block, block.new_zeros((_PREDICT_BLOCK - n,)
+                                                                  + tuple(block.shape[1:]))])
+                    outs.append(module(block)[:n].cpu())
+                return torch.cat(outs)
         finally:
             module.train(was_training)
 
