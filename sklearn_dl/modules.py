@@ -1,0 +1,297 @@
+"""Torch building blocks: the MLP behind the MLP estimators and the seed's blocks.
+
+:class:`MLP` is the module that :class:`~sklearn_dl.MLPClassifier` and
+:class:`~sklearn_dl.MLPRegressor` train, and the default module of
+:class:`~sklearn_dl.TorchClassifier` / :class:`~sklearn_dl.TorchRegressor`.
+
+The other blocks replay the seed's Day 13 (layers and blocks) and Day 14
+(parameter management) through those estimators. They take ``n_features``
+and ``n_outputs`` keyword arguments, which the estimators fill in from the
+data, with defaults that reproduce the seed's shapes (20 inputs):
+
+- :class:`MySequential`: a hand-written ``nn.Sequential``.
+- :class:`FixedHiddenMLP`: a constant (untrained) random weight, a layer used
+  twice and Python control flow in ``forward``.
+- :class:`NestMLP`: a block nested in a block.
+- :func:`chimera`: ``nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP())``.
+- :func:`tied_mlp`: one ``nn.Linear`` used twice, its weights one object.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from numbers import Integral, Real
+
+import torch
+from torch import nn
+
+__all__ = [
+    "ACTIVATIONS",
+    "MLP",
+    "MySequential",
+    "FixedHiddenMLP",
+    "NestMLP",
+    "chimera",
+    "tied_mlp",
+]
+
+#: Activation name -> ``nn.Module`` class. scikit-learn's names, plus
+#: 'sigmoid' (an alias of 'logistic') and 'gelu'.
+ACTIVATIONS = {
+    "identity": nn.Identity,
+    "logistic": nn.Sigmoid,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "relu": nn.ReLU,
+    "gelu": nn.GELU,
+}
+
+
+def _hidden_sizes(hidden_layer_sizes):
+    """scikit-learn's rule: an int is one hidden layer; each size must be >= 1."""
+    if isinstance(hidden_layer_sizes, Integral):
+        sizes = [hidden_layer_sizes]
+    else:
+        sizes = list(hidden_layer_sizes)
+    for s in sizes:
+        if not isinstance(s, Integral) or isinstance(s, bool) or s < 1:
+            raise ValueError(
+                f"hidden_layer_sizes must contain positive integers; got {hidden_layer_sizes!r}. "
+                "Use for example (100,) for one hidden layer of 100 units.")
+    return [int(s) for s in sizes]
+
+
+def _dropout_rates(dropout, n_hidden):
+    """One dropout probability per hidden layer, from a float or a sequence."""
+    if isinstance(dropout, Real) and not isinstance(dropout, bool):
+        rates = [float(dropout)] * n_hidden
+    else:
+        rates = [float(p) for p in dropout]
+        if len(rates) != n_hidden:
+            raise ValueError(
+                f"dropout has {len(rates)} values but the network has {n_hidden} hidden "
+                "layers: give one probability per hidden layer, or a single float for all.")
+    for p in rates:
+        if not 0.0 <= p < 1.0:
+            raise ValueError(f"dropout probabilities must be in [0, 1); got {dropout!r}.")
+    return rates
+
+
+class MLP(nn.Sequential):
+    """Fully connected network: ``Linear -> activation -> Dropout`` per hidden layer.
+
+    Layers are named ``linear1, act1, dropout1, ..., output`` so parameters
+    are reachable by name (``mlp.linear1.weight``, ``state_dict()['output.bias']``).
+    A dropout layer is only added where its probability is positive; it is
+    active in training mode only (``module.eval()`` turns it off).
+
+    Parameters
+    ----------
+    n_features : int
+        Input features.
+    n_outputs : int
+        Output units (raw scores: logits for classification).
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Units per hidden layer; ``()`` gives a linear model.
+    activation : {'relu', 'identity', 'logistic', 'sigmoid', 'tanh', 'gelu'}, default='relu'
+        Non-linearity after each hidden layer ('sigmoid' is 'logistic').
+    dropout : float or sequence of float, default=0.0
+        Dropout probability after each hidden layer: one value for all, or
+        one per hidden layer (the seed's ``(0.2, 0.5)``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.modules import MLP
+    >>> net = MLP(784, 10, hidden_layer_sizes=(256, 256), dropout=(0.2, 0.5))
+    >>> [name for name, _ in net.named_children()]
+    ['linear1', 'act1', 'dropout1', 'linear2', 'act2', 'dropout2', 'output']
+    >>> net(torch.zeros(2, 784)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, n_features, n_outputs, hidden_layer_sizes=(100,), activation="relu",
+                 dropout=0.0):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation={activation!r} is unknown; use one of "
+                             f"{sorted(ACTIVATIONS)}.")
+        sizes = _hidden_sizes(hidden_layer_sizes)
+        rates = _dropout_rates(dropout, len(sizes))
+        layers = OrderedDict()
+        fan_in = int(n_features)
+        for i, (units, p) in enumerate(zip(sizes, rates), start=1):
+            layers[f"linear{i}"] = nn.Linear(fan_in, units)
+            layers[f"act{i}"] = ACTIVATIONS[activation]()
+            if p > 0:
+                layers[f"dropout{i}"] = nn.Dropout(p)
+            fan_in = units
+        layers["output"] = nn.Linear(fan_in, int(n_outputs))
+        super().__init__(layers)
+
+    @property
+    def linears(self):
+        """The ``nn.Linear`` layers, input to output."""
+        return [m for m in self if isinstance(m, nn.Linear)]
+
+
+# --------------------------------------------------------------------------
+# The seed's Day 13 blocks
+# --------------------------------------------------------------------------
+class MySequential(nn.Module):
+    """The seed's hand-written ``nn.Sequential``: runs its blocks in order.
+
+    Blocks are registered in ``_modules`` under their position, so
+    ``parameters()``, ``state_dict()``, ``.to(device)`` and ``clone`` see them.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from sklearn_dl.modules import MySequential
+    >>> net = MySequential(nn.Linear(20, 256), nn.ReLU(), nn.Linear(256, 10))
+    >>> net(torch.rand(2, 20)).shape
+    torch.Size([2, 10])
+    """
+
+    def __init__(self, *blocks):
+        super().__init__()
+        for idx, block in enumerate(blocks):
+            self.add_module(str(idx), block)
+
+    def forward(self, X):
+        for block in self._modules.values():
+            X = block(X)
+        return X
+
+
+class FixedHiddenMLP(nn.Module):
+    """The seed's block with a constant weight, a reused layer and control flow.
+
+    ``relu(linear(X) @ W + 1)`` with a fixed random ``W`` (a buffer: saved
+    and moved with the module, never trained), then the *same* ``linear``
+    again, then each row is halved until its absolute sum is at most 1, and
+    summed. The seed halves and sums the whole batch into one scalar; here
+    it is done per row, so the output is one value per sample, shape
+    (n_samples, 1), and a prediction does not depend on the other rows of
+    its batch.
+
+    Parameters
+    ----------
+    n_features : int, default=20
+        Input width (the seed's 20); also the width of the hidden layer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.modules import FixedHiddenMLP
+    >>> out = FixedHiddenMLP()(torch.rand(2, 20))
+    >>> out.shape, bool((out.abs() <= 1).all())
+    (torch.Size([2, 1]), True)
+    """
+
+    def __init__(self, n_features=20):
+        super().__init__()
+        self.register_buffer("rand_weight", torch.rand(n_features, n_features))
+        self.linear = nn.Linear(n_features, n_features)
+
+    def forward(self, X):
+        X = self.linear(X)
+        X = torch.relu(X @ self.rand_weight + 1)
+        X = self.linear(X)  # the same layer again: its parameters are shared
+        while True:
+            norm = X.abs().sum(1, keepdim=True)
+            too_big = (norm > 1) & torch.isfinite(norm)  # inf / 2 would loop forever
+            if not too_big.any():
+                break
+            X = torch.where(too_big, X / 2, X)
+        return X.sum(1, keepdim=True)
+
+
+class NestMLP(nn.Module):
+    """The seed's nested block: an ``nn.Sequential`` inside a module.
+
+    ``Linear(n_features, hidden) -> ReLU -> Linear(hidden, hidden // 2) -> ReLU``
+    then ``Linear(hidden // 2, n_outputs)``. The defaults are the seed's
+    20 -> 64 -> 32 -> 16.
+
+    Parameters
+    ----------
+    n_features : int, default=20
+    n_outputs : int, default=16
+    hidden : int, default=64
+        Width of the first hidden layer; the second has ``hidden // 2`` units.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.modules import NestMLP
+    >>> NestMLP()(torch.rand(2, 20)).shape
+    torch.Size([2, 16])
+    """
+
+    def __init__(self, n_features=20, n_outputs=16, hidden=64):
+        super().__init__()
+        if hidden < 2:
+            raise ValueError(f"hidden must be at least 2 (the second layer has hidden // 2 "
+                             f"units); got {hidden}.")
+        self.net = nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(),
+                                 nn.Linear(hidden, hidden // 2), nn.ReLU())
+        self.linear = nn.Linear(hidden // 2, n_outputs)
+
+    def forward(self, X):
+        return self.linear(self.net(X))
+
+
+def chimera(n_features=20):
+    """The seed's chimera: ``nn.Sequential(NestMLP(), nn.Linear(16, 20), FixedHiddenMLP())``.
+
+    One output per sample (see :class:`FixedHiddenMLP`), so it fits a
+    single-target :class:`~sklearn_dl.TorchRegressor`.
+
+    Parameters
+    ----------
+    n_features : int, default=20
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_dl.modules import chimera
+    >>> chimera()(torch.rand(2, 20)).shape
+    torch.Size([2, 1])
+    """
+    return nn.Sequential(NestMLP(n_features), nn.Linear(16, 20), FixedHiddenMLP(20))
+
+
+def tied_mlp(n_features=4, n_outputs=1, hidden=8):
+    """The seed's Day 14 network with one layer used twice (tied weights).
+
+    ``Linear(n_features, hidden) -> ReLU -> shared -> ReLU -> shared -> ReLU ->
+    Linear(hidden, n_outputs)`` where both ``shared`` are the same
+    ``nn.Linear(hidden, hidden)``: modules ``[2]`` and ``[4]`` are one object,
+    their gradients add up, and they stay one object through training and
+    :func:`sklearn.base.clone` (``copy.deepcopy`` keeps the sharing).
+
+    Parameters
+    ----------
+    n_features : int, default=4
+    n_outputs : int, default=1
+    hidden : int, default=8
+
+    Returns
+    -------
+    torch.nn.Sequential
+
+    Examples
+    --------
+    >>> from sklearn_dl.modules import tied_mlp
+    >>> net = tied_mlp()
+    >>> net[2].weight is net[4].weight
+    True
+    """
+    shared = nn.Linear(hidden, hidden)
+    return nn.Sequential(nn.Linear(n_features, hidden), nn.ReLU(), shared, nn.ReLU(),
+                         shared, nn.ReLU(), nn.Linear(hidden, n_outputs))
