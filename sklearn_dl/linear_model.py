@@ -240,7 +240,9 @@ class HalfSquaredError(nn.Module):
     """
 
     def forward(self, y_pred, y_true):
-        return 0.5 * (y_pred - y_true).pow(2).sum(1).mean()
+        # One fused mse_loss node instead of sub/pow/sum/mean: the backward of a
+        # small linear model is mostly per-node overhead (benchmarks/RESULTS.md).
+        return nn.functional.mse_loss(y_pred, y_true, reduction="sum") * (0.5 / y_pred.shape[0])
 
 
 class SoftmaxClassifier(TorchClassifierMixin, _LinearBase):
