@@ -2,7 +2,7 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_dl import LinearRegressorNN, SoftmaxClassifier
+from sklearn_dl import LinearRegressorNN, PolyRidge, SoftmaxClassifier
 
 
 def _estimators():
@@ -12,6 +12,7 @@ def _estimators():
     return [
         LinearRegressorNN(random_state=0),
         SoftmaxClassifier(random_state=0),
+        PolyRidge(random_state=0),
     ]
 
 
