@@ -185,34 +185,97 @@ def penalized_parameters(module):
 
 
 class _ConvergenceGuard(Callback):
-    """Stop on a non-finite training loss and roll back to the last finite epoch.
+    """Keep the last completed, finite epoch; fall back to it when training breaks.
 
-    Keeps a copy of the module's weights at the end of each finite epoch; when
-    the training loss becomes NaN or inf, restores them, stops training and
-    warns with a :class:`~sklearn.exceptions.ConvergenceWarning`.
+    At the start of training and after every epoch whose training loss and
+    weights are all finite, keeps a copy of the module's weights, the
+    optimizer's state and the shuffling generator's state. Two events roll
+    the net back to that copy:
+
+    * Divergence: a NaN or inf batch loss (checked as skorch records it, so
+      training stops mid-epoch instead of running on NaN weights) or non-finite
+      weights after an epoch (L-BFGS records only its first loss, and a last
+      SGD step can overflow after a finite loss). Training stops and a
+      :class:`~sklearn.exceptions.ConvergenceWarning` names the epoch and the
+      fix. ``fit`` warns rather than raises so that the estimator stays usable
+      and a hyper-parameter search scores the setting instead of crashing;
+      ``warnings.simplefilter("error", ConvergenceWarning)`` makes it an error.
+    * Interruption: a ``KeyboardInterrupt`` (Ctrl-C, or raised by a callback)
+      that skorch catches mid-epoch.
+
+    Either way the failed or unfinished epoch is dropped from the history, so
+    the estimator, its history and ``n_iter_`` describe the last completed
+    finite epoch, and ``warm_start`` / ``partial_fit`` continue from it exactly.
+
+    The copy lives only during training (it is dropped in ``on_train_end``),
+    so a fitted estimator pickles without it.
     """
 
     def initialize(self):
-        self.last_good_ = None
+        self.snapshot_ = None
         self.diverged_epoch_ = None
         return self
 
+    def _snapshot(self, net):
+        generator = getattr(net, "iterator_train__generator", None)
+        # One assignment, so an interrupt never leaves a half-made copy.
+        self.snapshot_ = (
+            len(net.history),
+            {k: v.detach().clone() for k, v in net.module_.state_dict().items()},
+            copy.deepcopy(net.optimizer_.state_dict()),
+            generator.get_state() if generator is not None else None,
+        )
+
+    def _restore(self, net):
+        _, weights, optimizer_state, generator_state = self.snapshot_
+        net.module_.load_state_dict(weights)
+        # load_state_dict keeps references to the tensors it is given; a copy
+        # keeps the snapshot intact while the optimizer updates in place.
+        net.optimizer_.load_state_dict(copy.deepcopy(optimizer_state))
+        if generator_state is not None:
+            net.iterator_train__generator.set_state(generator_state)
+
     def on_train_begin(self, net, **kwargs):
-        if self.last_good_ is None:
-            self.last_good_ = copy.deepcopy(net.module_.state_dict())
+        self.diverged_epoch_ = None
+        self._snapshot(net)
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            loss = net.history[-1, "batches", -1, "train_loss"]
+            if not math.isfinite(loss):
+                self._diverge(net, f"the training loss became {loss}")
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1, "train_loss"]
-        if np.isfinite(loss):
-            self.last_good_ = {k: v.detach().clone() for k, v in net.module_.state_dict().items()}
+        if not np.isfinite(loss):
+            self._diverge(net, f"the training loss became {loss}")
+        if not all(bool(torch.isfinite(p).all()) for p in net.module_.parameters()):
+            self._diverge(net, "the weights became NaN or inf")
+        self._snapshot(net)
+
+    def on_train_end(self, net, **kwargs):
+        if self.snapshot_ is None:
             return
+        n_done = self.snapshot_[0]
+        if len(net.history) > n_done:  # diverged, or interrupted mid-epoch
+            self._restore(net)
+            del net.history[n_done:]
+        self.snapshot_ = None
+
+    def _diverge(self, net, what):
         epoch = len(net.history)
         self.diverged_epoch_ = epoch
-        net.module_.load_state_dict(self.last_good_)
+        kept = (f"the weights of epoch {self.snapshot_[0]}, the last finite one, are "
+                "restored" if self.snapshot_[0] else
+                "no epoch finished with finite values, so the model keeps its initial weights")
+        if isinstance(net.optimizer_, torch.optim.LBFGS):
+            fix = ("L-BFGS has no learning rate to lower: standardise X (and y for "
+                   "regression), for example with StandardScaler, or increase alpha.")
+        else:
+            fix = (f"Use a smaller learning_rate_init (it is {net.lr:g}) or standardise "
+                   "X, for example with StandardScaler.")
         warnings.warn(
-            f"Training diverged at epoch {epoch}: the training loss became {loss}. "
-            f"Training stopped and the weights of the last finite epoch were restored. "
-            f"Use a smaller learning_rate_init (it is {net.lr:g}).",
+            f"Training diverged at epoch {epoch}: {what}. Training stopped and {kept}. {fix}",
             ConvergenceWarning,
             stacklevel=2,
         )
