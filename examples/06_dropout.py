@@ -146,5 +146,3 @@ assert same
 if not QUICK:
     # (0.7, 0.5) drops most of the first layer: it fits the training data least
     assert results["(0.7, 0.5)"][0] < results["(0.2, 0.5)"][0], results
-    # dropout regularises: without it the test accuracy is lowest
-    assert results["none"][1] < results["(0.2, 0.5)"][1], results
