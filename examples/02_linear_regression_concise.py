@@ -73,4 +73,7 @@ print("lbfgs:", exact.coef_, exact.intercept_, " sklearn:", ols.coef_, ols.inter
 # the seed: errors about 7e-4 (w) and 1e-4 (b); issue 2's acceptance: within 0.01
 assert w_err.max() < 0.01 and b_err < 0.01
 assert reg.n_iter_ == 3 and reg.loss_curve_[-1] < 1e-4  # at the noise floor, 5e-5
-np.testing.assert_allclose(exact.coef_, ols.coef_, rtol=1e-6)
+# L-BFGS stops when the largest gradient entry is below tol=1e-4: measured
+# within 2e-6 of the least-squares solution
+np.testing.assert_allclose(exact.coef_, ols.coef_, rtol=1e-4)
+np.testing.assert_allclose(exact.intercept_, ols.intercept_, rtol=1e-4)

@@ -45,8 +45,7 @@ TIMEOUT_S = 300
 
 def _env(tmp_path):
     env = dict(os.environ)
-    env.update(SKLEARN_DL_QUICK="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1",
-               MPLCONFIGDIR=str(tmp_path / "mpl"))
+    env.update(SKLEARN_DL_QUICK="1", MPLBACKEND="Agg", PYTHONUNBUFFERED="1")
     # one torch thread: the examples' models are small, and more threads than
     # free cores (pytest -n 2 on 2 cores) make them several times slower
     env.setdefault("OMP_NUM_THREADS", "1")
@@ -103,7 +102,11 @@ class _RecordingClient(NotebookClient):
         return super().output(outs, msg, display_id, cell_index)
 
 
-def _execute_notebook(name, tmp_path):
+def _execute_notebook(name, tmp_path, monkeypatch):
+    # connection files and IPython's profile in scratch folders: CI's HOME
+    # may be read-only, and parallel test processes must not share them
+    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(tmp_path / "jupyter-runtime"))
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     nb = nbformat.read(NOTEBOOKS / name, as_version=4)
     client = _RecordingClient(nb, timeout=TIMEOUT_S, kernel_name="python3",
                               resources={"metadata": {"path": str(tmp_path)}})
@@ -130,8 +133,8 @@ def _stdout(cell):
                    if out.output_type == "stream" and out.name == "stdout")
 
 
-def test_fashion_mnist_notebook(tmp_path):
-    nb, client = _execute_notebook("fashion_mnist.ipynb", tmp_path)
+def test_fashion_mnist_notebook(tmp_path, monkeypatch):
+    nb, client = _execute_notebook("fashion_mnist.ipynb", tmp_path, monkeypatch)
 
     # the live plot: redrawn once per epoch while fit ran, one figure left
     i, live = _cell(nb, "callbacks=[LivePlot()]")
