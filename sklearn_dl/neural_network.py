@@ -16,7 +16,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from torch import nn
 
 from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
@@ -450,17 +450,33 @@ class _TorchModuleBase(BaseTorchEstimator):
         "criterion": [None, callable],
     }
 
-    def _set_prefixed(self, kwargs):
-        for key, value in kwargs.items():
-            if not key.startswith(_PREFIXES) or key in _PREFIXES:
-                raise TypeError(
-                    f"{type(self).__name__}() got an unexpected keyword argument {key!r}. "
-                    "Arguments for the module are passed as module__<name> (for example "
-                    "module__hidden=64), for the criterion as criterion__<name>.")
+    def _set_extra_params(self, params):
+        """Store ``module__*`` / ``criterion__*`` keyword parameters as attributes.
+
+        Any name is accepted here and checked in ``fit`` (scikit-learn's rule:
+        ``__init__`` and ``set_params`` never raise), except names of methods.
+        """
+        names = set(getattr(self, "_extra_params", ()))
+        for key, value in params.items():
+            if hasattr(type(self), key):
+                raise TypeError(f"{key!r} is an attribute of {type(self).__name__} and "
+                                "cannot be a parameter.")
             setattr(self, key, value)
+            names.add(key)
+        self._extra_params = tuple(sorted(names))
+
+    def _validate_params(self):
+        super()._validate_params()
+        unknown = [k for k in getattr(self, "_extra_params", ())
+                   if not k.startswith(_PREFIXES) or k in _PREFIXES]
+        if unknown:
+            raise InvalidParameterError(
+                f"{type(self).__name__} got unexpected parameters {unknown}. Keyword arguments "
+                "of the module are passed as module__<name> (for example module__hidden=64), "
+                "those of the criterion as criterion__<name>.")
 
     def _prefixed(self, prefix):
-        return {k[len(prefix):]: v for k, v in vars(self).items()
+        return {k[len(prefix):]: getattr(self, k) for k in getattr(self, "_extra_params", ())
                 if k.startswith(prefix) and len(k) > len(prefix)}
 
     def get_params(self, deep=True):
@@ -476,8 +492,7 @@ class _TorchModuleBase(BaseTorchEstimator):
         params : dict
         """
         params = super().get_params(deep=deep)
-        params.update({k: v for k, v in vars(self).items()
-                       if k.startswith(_PREFIXES) and k not in _PREFIXES})
+        params.update({k: getattr(self, k) for k in getattr(self, "_extra_params", ())})
         return params
 
     def set_params(self, **params):
@@ -492,9 +507,8 @@ class _TorchModuleBase(BaseTorchEstimator):
         -------
         self : object
         """
-        prefixed = {k: params.pop(k) for k in list(params)
-                    if k.startswith(_PREFIXES) and k not in _PREFIXES}
-        self._set_prefixed(prefixed)
+        named = set(self._get_param_names())
+        self._set_extra_params({k: params.pop(k) for k in list(params) if k not in named})
         return super().set_params(**params) if params else self
 
     # ---- module ------------------------------------------------------------
@@ -706,7 +720,7 @@ class TorchClassifier(TorchClassifierMixin, _TorchModuleBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
-        self._set_prefixed(kwargs)
+        self._set_extra_params(kwargs)
 
     def _single_logit(self):
         return len(self.classes_) == 2 and (self.criterion is None or _is_bce(self.criterion))
@@ -836,7 +850,7 @@ class TorchRegressor(TorchRegressorMixin, _TorchModuleBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
-        self._set_prefixed(kwargs)
+        self._set_extra_params(kwargs)
 
     def _outputs_needed(self, n_outputs):
         return f"y has {n_outputs} target{'s' if n_outputs > 1 else ''}"
