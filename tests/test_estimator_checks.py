@@ -2,7 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklearn_dl import LinearRegressorNN, PolyRidge, SoftmaxClassifier
+from sklearn_dl import (
+    LinearRegressorNN,
+    MLPClassifier,
+    MLPRegressor,
+    PolyRidge,
+    SoftmaxClassifier,
+    TorchClassifier,
+    TorchRegressor,
+)
 
 
 def _estimators():
@@ -13,6 +21,12 @@ def _estimators():
         LinearRegressorNN(random_state=0),
         SoftmaxClassifier(random_state=0),
         PolyRidge(random_state=0),
+        # max_iter=100 as in scikit-learn's own checks of its MLPs; the Torch*
+        # estimators train their default module, sklearn_dl.modules.MLP
+        MLPClassifier(max_iter=100, random_state=0),
+        MLPRegressor(max_iter=100, random_state=0),
+        TorchClassifier(max_iter=100, random_state=0),
+        TorchRegressor(max_iter=100, random_state=0),
     ]
 
 
