@@ -120,7 +120,7 @@ def apply_init(module, init):
     ...         nn.init.constant_(m.weight, 42)
     >>> net = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
     >>> net = apply_init(net, {"0": "xavier", "2": init_42})
-    >>> net[2].weight.data[0, :3].tolist(), float(net[0].bias.abs().sum())
+    >>> net[2].weight.data[0, :3].tolist(), float(net[0].bias.data.abs().sum())
     ([42.0, 42.0, 42.0], 0.0)
     """
     if isinstance(init, dict):
