@@ -22,7 +22,7 @@ def _search():
         SoftmaxClassifier(solver="sgd", learning_rate_init=0.1, max_iter=5, batch_size=32,
                           n_iter_no_change=100, random_state=0),
         {"alpha": [0.0, 1e-2], "learning_rate_init": [0.05, 0.2]},
-        cv=KFold(3, shuffle=True, random_state=0),
+        cv=KFold(2, shuffle=True, random_state=0),
         n_jobs=-1,
     )
 
@@ -56,7 +56,7 @@ def test_grid_search_on_dask_equals_local_run(client):
     with distributed.get_task_stream(client) as ts, joblib.parallel_backend("dask"):
         remote = _search().fit(X, y)
 
-    # the 4 candidates x 3 folds were fitted by the worker processes, not here
+    # the 4 candidates x 2 folds were fitted by the worker processes, not here
     workers = {task["worker"] for task in ts.data}
     assert len(workers) == 2, workers
     a, b = _scores(local), _scores(remote)
