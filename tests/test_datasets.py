@@ -127,19 +127,19 @@ def test_house_prices_shapes_and_columns():
     assert train["PoolQC"].isna().sum() > 1400
 
 
-def test_house_prices_search_order(isolated):
+def test_house_prices_search_order(isolated, monkeypatch):
     good = HOUSE / TRAIN_CSV
     home, env, cache = isolated / "home", isolated / "env", get_cache_dir() / "house-prices"
     # A corrupt copy is how we see which folder was read: it names itself.
     _put(home / "house-prices", TRAIN_CSV, b"Id,SalePrice\n1,2\n")
     _put(env / "house-prices", TRAIN_CSV, good)
-    os.environ["SKLEARN_DL_DATA"] = str(env)
+    monkeypatch.setenv("SKLEARN_DL_DATA", str(env))
     with pytest.raises(ChecksumError, match=str(home)):
         load_house_prices(data_home=home)           # data_home before $SKLEARN_DL_DATA
     assert load_house_prices().shape == (1460, 81)  # without data_home: the env copy
     _put(cache, TRAIN_CSV, b"corrupt")
     assert load_house_prices().shape == (1460, 81)  # $SKLEARN_DL_DATA before the cache
-    del os.environ["SKLEARN_DL_DATA"]
+    monkeypatch.delenv("SKLEARN_DL_DATA")
     with pytest.raises(ChecksumError, match=str(cache)):
         load_house_prices(download=True)            # found in the cache: never re-downloaded
 
@@ -260,20 +260,36 @@ def test_fashion_mnist_cache_serves_test_and_all_without_idx(fashion_train, monk
     assert load_fashion_mnist("train", download=False).data[0, 0] == 0.0
 
 
-def test_fashion_mnist_damaged_cache_is_rebuilt_from_idx(tmp_path, monkeypatch):
-    monkeypatch.delenv("SKLEARN_DL_DATA", raising=False)
-    stem = _cache_stem(tmp_path)
-    stem.parent.mkdir()
-    # e.g. left by an older version: right name, wrong content
+def test_fashion_mnist_damaged_cache_is_rebuilt_and_read_only_home_falls_back(
+        isolated, monkeypatch):
+    monkeypatch.setattr(_fashion_mnist, "DEBIAN_DIR", str(DEBIAN))
+    home = isolated / "home"
+    stem = _cache_stem(home)
+    stem.parent.mkdir(parents=True)
+    # e.g. left by an older version: the right name, the wrong content
     np.save(f"{stem}-X.npy", np.zeros((3, 784), np.float32))
     np.save(f"{stem}-y.npy", np.zeros(3, np.int64))
+    # ... in a data_home that cannot be written to
+    save = _fetch.atomic_save_npy
+
+    def read_only_home(path, array):
+        if home in Path(path).parents:
+            raise PermissionError(13, "Permission denied", str(path))
+        return save(path, array)
+
+    monkeypatch.setattr(_fetch, "atomic_save_npy", read_only_home)
     with pytest.warns(RuntimeWarning, match="damaged"):
-        test = load_fashion_mnist("test", data_home=tmp_path, download=False)
+        test = load_fashion_mnist("test", data_home=home, download=False)
     assert test.data.shape == (10000, 784)
     assert test.target_names[test.target[0]] == "Ankle boot"     # so is the first test image
-    assert np.load(f"{stem}-X.npy", mmap_mode="r").shape == (70000, 784)
-    assert sorted(p.name for p in stem.parent.iterdir()) == [
-        f"{stem.name}-X.npy", f"{stem.name}-y.npy"]             # no temporary file left
+    assert list(stem.parent.iterdir()) == []                     # the damaged cache is gone
+    user = _cache_stem(get_cache_dir())                          # rebuilt in the user's cache
+    assert np.load(f"{user}-X.npy", mmap_mode="r").shape == (70000, 784)
+    assert sorted(p.name for p in user.parent.iterdir()) == [
+        f"{user.name}-X.npy", f"{user.name}-y.npy"]             # no temporary file left
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                           # and it is used from now on
+        assert load_fashion_mnist("test", data_home=home).data.shape == (10000, 784)
 
 
 # ---------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import warnings
-from pathlib import Path
 
 import numpy as np
 from sklearn.utils import Bunch
@@ -98,8 +97,10 @@ def load_fashion_mnist(subset="train", *, data_home=None, download=True, return_
     the sha256 of its published payload.
 
     The first read decodes the IDX files and writes the 70,000 images as a
-    float32 ``.npy`` into the cache (about 220 MB, named after the
-    checksums); later loads memory-map it and take a few milliseconds.
+    float32 ``.npy`` (about 220 MB, named after the checksums) into the
+    cache folder, ``data_home``'s or, when that is not writable, the
+    per-user one; later loads memory-map it and take a few milliseconds,
+    without reading the IDX files again.
 
     Parameters
     ----------
@@ -169,12 +170,24 @@ def load_fashion_mnist(subset="train", *, data_home=None, download=True, return_
     )
 
 
+def _cache_paths(data_home):
+    """(X, y) paths of the decoded cache: in data_home's cache, else the user's.
+
+    The per-user cache is the fallback for a read-only ``data_home`` (for
+    example ``data_home='/usr/share/datasets'``).
+    """
+    key = hashlib.sha256("".join(_SHA256[n] for p in PARTS.values() for n in p).encode())
+    name = f"fashion-mnist-{key.hexdigest()[:16]}"
+    folders = [_fetch.get_cache_dir(data_home) / SUBDIR, _fetch.get_cache_dir() / SUBDIR]
+    if folders[0] == folders[1]:
+        folders.pop()
+    return [(f / f"{name}-X.npy", f / f"{name}-y.npy") for f in folders]
+
+
 def _load_arrays(subset, data_home, download):
     cache_dir = _fetch.get_cache_dir(data_home) / SUBDIR
-    key = hashlib.sha256("".join(_SHA256[n] for p in PARTS.values() for n in p).encode())
-    stem = cache_dir / f"fashion-mnist-{key.hexdigest()[:16]}"
-    X_path, y_path = Path(f"{stem}-X.npy"), Path(f"{stem}-y.npy")
-    cached = _read_cache(X_path, y_path)
+    cache_paths = _cache_paths(data_home)
+    cached = next(filter(None, (_read_cache(*paths) for paths in cache_paths)), None)
     if cached is None:
         wanted = ("train", "test") if subset == "all" else (subset,)
         others = tuple(p for p in PARTS if p not in wanted)
@@ -192,7 +205,7 @@ def _load_arrays(subset, data_home, download):
         # The asked-for part first, so that its errors are the ones reported.
         decoded = {part: _decode_part(part, paths) for part in wanted + others}
         X, y = _concat([decoded[part] for part in PARTS])
-        cached = _write_cache(X_path, y_path, X, y)
+        cached = _write_cache(cache_paths, X, y)
     X, y = cached
     sl = {"train": slice(0, _N["train"]), "test": slice(_N["train"], None), "all": slice(None)}
     return X[sl[subset]], np.array(y[sl[subset]])
@@ -268,34 +281,46 @@ def _to_float(pixels):
 
 
 def _read_cache(X_path, y_path):
-    """Memory-mapped cache arrays, or None when absent or not as written."""
+    """Memory-mapped cache arrays, or None when absent or not as written.
+
+    A damaged cache (our own derived files, never the user's IDX files) is
+    removed, so that it is rebuilt or the next cache folder is used.
+    """
     if not (X_path.is_file() and y_path.is_file()):
         return None
     n = sum(_N.values())
     try:
         X = np.load(X_path, mmap_mode="c", allow_pickle=False)
         y = np.load(y_path, allow_pickle=False)
-        ok = (X.shape == (n, 784) and X.dtype == np.float32 and y.shape == (n,)
-              and y.dtype == np.int64 and y.min() >= 0 and y.max() <= 9)
-    except (OSError, ValueError) as exc:
-        ok, X = False, exc
-    if not ok:
-        # Our own derived file (the IDX sources stay untouched): rebuild it.
-        warnings.warn(f"The decoded Fashion-MNIST cache {X_path} is damaged; rebuilding it "
-                      "from the IDX files.", RuntimeWarning, stacklevel=4)
-        return None
-    return X.view(np.ndarray), y
+        if (X.shape == (n, 784) and X.dtype == np.float32 and y.shape == (n,)
+                and y.dtype == np.int64 and y.min() >= 0 and y.max() <= 9):
+            return X.view(np.ndarray), y
+    except (OSError, ValueError):
+        pass
+    warnings.warn(f"The decoded Fashion-MNIST cache {X_path} is damaged; it is removed and "
+                  "rebuilt from the IDX files.", RuntimeWarning, stacklevel=5)
+    for path in (X_path, y_path):
+        try:
+            path.unlink()
+        except OSError:
+            pass
+    return None
 
 
-def _write_cache(X_path, y_path, X, y):
+def _write_cache(cache_paths, X, y):
     """Write the decoded arrays (labels first) and return them memory-mapped."""
-    try:
-        _fetch.atomic_save_npy(y_path, y)
-        _fetch.atomic_save_npy(X_path, X)
-    except OSError as exc:
-        warnings.warn(
-            f"Could not write the decoded Fashion-MNIST cache to {X_path.parent} ({exc}); "
-            "each load will decode the IDX files again (about 2 s). Pass a writable "
-            "data_home to fix this.", RuntimeWarning, stacklevel=4)
-        return X, y
-    return _read_cache(X_path, y_path) or (X, y)
+    errors = []
+    for X_path, y_path in cache_paths:
+        try:
+            _fetch.atomic_save_npy(y_path, y)
+            _fetch.atomic_save_npy(X_path, X)
+        except OSError as exc:
+            errors.append(f"{X_path.parent}: {exc}")
+            continue
+        return _read_cache(X_path, y_path) or (X, y)
+    warnings.warn(
+        f"Could not write the decoded Fashion-MNIST cache ({'; '.join(errors)}); each load "
+        "will decode the IDX files again (a few seconds). Make one of these folders "
+        "writable, or set SCIKIT_LEARN_DATA to a writable folder.", RuntimeWarning,
+        stacklevel=4)
+    return X, y
