@@ -105,6 +105,8 @@ plt.show()
 # `||w||` stays near `||N(0, I_180)|| = sqrt(180) = 13.4`, and that random
 # part is what the test loss sees. With `alpha = 3`, every step multiplies
 # `w` by `1 - 0.003 * 3`; after 400 steps `0.991^400 * 14 = 0.38` is left.
+# (The history's `train_loss` is the objective, penalty included; that is
+# why it lies above the test loss on the right.)
 #
 # ## Choosing alpha
 #
