@@ -16,8 +16,9 @@ def test_demo_trains_both_models_reports_accuracy_and_saves_predictions(tmp_path
     assert "600 training and 10000 test images" in out
     for name in ("SoftmaxClassifier", "MLPClassifier"):
         line = next(ln for ln in out.splitlines() if ln.startswith(f"{name}: test accuracy"))
-        # 2 epochs on 600 images: far above chance (0.1), measured about 0.7
-        assert float(line.split()[3]) > 0.5
+        # 2 epochs (6 Adam steps) on 600 images, random_state=0: measured 0.55
+        # (softmax) and 0.61 (MLP); chance is 0.1
+        assert float(line.split()[3]) > 0.35
         assert f"| {name} | 2 |" in out
     assert "epoch" in out and "train_loss" in out          # per-epoch progress
     image = mpimg.imread(png)
