@@ -124,8 +124,11 @@ _MLP_PARAMS_DOC = """
         Print a table of epochs (2 adds a progress bar).
     warm_start : bool, default=False
         Continue from the previous fit's weights and optimizer state. This is
-        also the way to train from weights of your own: fit once, load them
-        with ``est.module_.load_state_dict(...)``, then fit again.
+        also the way to train from weights of your own (fit once, load them
+        with ``est.module_.load_state_dict(...)``, fit again) and to train
+        only some layers: ``est.module_.linear1.requires_grad_(False)``
+        before the next ``fit`` freezes that layer (it gets no gradient, so
+        neither the optimizer nor ``alpha`` changes it).
     momentum : float, default=0.9
         Momentum of 'sgd'.
     nesterovs_momentum : bool, default=True
