@@ -47,6 +47,38 @@ def _noop(*args, **kwargs):
     """A sink that prints nothing (skorch callbacks print by default)."""
 
 
+class InputTypeError(ValueError, TypeError):
+    """Input of a type the estimators cannot use: sparse, strings, objects.
+
+    A ``ValueError`` like every other bad-input error here, and a
+    ``TypeError`` because that is what scikit-learn raises for these inputs
+    (and what its estimator checks expect).
+    """
+
+
+def _validate_data(estimator, X, *args, **kwargs):
+    """``validate_data``, with errors for sparse and non-numeric X that say the fix."""
+    try:
+        return validate_data(estimator, X, *args, **kwargs)
+    except (TypeError, ValueError) as exc:
+        msg = str(exc)
+        name = type(estimator).__name__
+        if isinstance(exc, TypeError) and "parse" in msg:  # "Sparse data was passed ..."
+            shape = getattr(X, "shape", None)
+            size = (f" (as float32 it needs {4 * shape[0] * shape[1] / 2**20:.3g} MiB)"
+                    if shape is not None and len(shape) == 2 else "")
+            raise InputTypeError(
+                f"{name} does not accept sparse input: X is a {type(X).__name__} of shape "
+                f"{shape}. The models train on dense tensors; densify it with X.toarray()"
+                f"{size}, or reduce it first, e.g. with TruncatedSVD.") from exc
+        if isinstance(exc, TypeError) or "could not convert" in msg:
+            raise InputTypeError(
+                f"{name} needs numeric X and y values: {msg}. Encode string or categorical "
+                "columns first, e.g. with OneHotEncoder or OrdinalEncoder in a "
+                "ColumnTransformer.") from exc
+        raise
+
+
 # --------------------------------------------------------------------------
 # Data: tensors prepared once, sliced per batch
 # --------------------------------------------------------------------------
@@ -241,7 +273,8 @@ class _ConvergenceGuard(Callback):
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
-            loss = net.history[-1, "batches", -1, "train_loss"]
+            # plain list/dict access: this runs once per batch (see _Net's fast path)
+            loss = list.__getitem__(net.history, -1)["batches"][-1]["train_loss"]
             if not math.isfinite(loss):
                 self._diverge(net, f"the training loss became {loss}")
 
@@ -509,7 +542,7 @@ class BaseTorchEstimator(BaseEstimator):
         return int(rs.randint(np.iinfo(np.int32).max))
 
     def _validate_X(self, X, *, reset):
-        X = validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        X = _validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
         return self._transform_input(X, fit=False)
 
     def _dtype(self):
@@ -519,9 +552,18 @@ class BaseTorchEstimator(BaseEstimator):
     @staticmethod
     def _to_tensor(X, device, dtype=torch.float32):
         np_dtype = np.float64 if dtype == torch.float64 else np.float32
-        X = np.asarray(X, dtype=np_dtype)
+        source = X
+        with np.errstate(over="ignore"):
+            X = np.asarray(X, dtype=np_dtype)
         if not X.flags.writeable or not X.flags.c_contiguous:
             X = np.array(X, dtype=np_dtype, order="C")
+        if X is not source and not np.isfinite(X).all():
+            # validate_data checked finiteness in the input's own dtype
+            raise ValueError(
+                f"X has values too large for {np_dtype.__name__} (largest |x| is "
+                f"{np.abs(np.asarray(source, dtype=np.float64)).max():.3g}; the limit is "
+                f"{np.finfo(np_dtype).max:.3g}). Standardise X, for example with "
+                "StandardScaler.")
         return torch.from_numpy(X).to(device)
 
     # ---- public API ----------------------------------------------------------
@@ -545,9 +587,12 @@ class BaseTorchEstimator(BaseEstimator):
         return self._fit(X, y, incremental=False)
 
     def _fit(self, X, y, *, incremental, classes=None):
-        first_call = not hasattr(self, "net_")
+        # An estimator restored by sklearn_dl.load has module_ but no skorch net
+        # (nor optimizer state): continuing it trains the loaded weights afresh.
+        resumed = hasattr(self, "module_") and not hasattr(self, "net_")
+        first_call = not hasattr(self, "net_") and not resumed
         continue_training = (incremental or self._param("warm_start")) and not first_call
-        X, y = validate_data(
+        X, y = _validate_data(
             self, X, y, reset=not continue_training, dtype=[np.float32, np.float64],
             multi_output=True, y_numeric=False,
         )
@@ -555,15 +600,20 @@ class BaseTorchEstimator(BaseEstimator):
         y_enc, n_outputs = self._prepare_target(y, reset=not continue_training, classes=classes)
         device = self._resolve_device()
         seed = self._seed()
-        fork_devices = [device.index or 0] if device.type == "cuda" else []
+        fork_devices = ([torch.cuda.current_device() if device.index is None else device.index]
+                        if device.type == "cuda" else [])
         with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed)
+            # Not torch.manual_seed: it reseeds every GPU, outside fork_rng's restore.
+            torch.random.default_generator.manual_seed(seed)
+            for index in fork_devices:
+                with torch.cuda.device(index):
+                    torch.cuda.manual_seed(seed)
             dtype = self.module_dtype_ if continue_training else self._dtype()
             Xt = self._to_tensor(X, device, dtype)
             yt = self._target_tensor(y_enc).to(device)
             if yt.is_floating_point():
                 yt = yt.to(dtype)
-            if continue_training:
+            if continue_training and not resumed:
                 net = self.net_
                 epochs = 1 if (incremental or self._param("solver") == "lbfgs") \
                     else self._param("max_iter")
@@ -571,6 +621,9 @@ class BaseTorchEstimator(BaseEstimator):
             else:
                 net, train_ds = self._make_net(Xt, yt, n_outputs, seed, device, incremental)
                 epochs = net.max_epochs
+                if continue_training:
+                    net.module_.load_state_dict(self.module_.state_dict())
+                    net.history_ = self.history_
             epochs_before = len(net.history)
             net.partial_fit(train_ds, None, epochs=epochs)
         self.net_ = net
@@ -690,9 +743,11 @@ class BaseTorchEstimator(BaseEstimator):
         out = self._forward(X)
         if not torch.isfinite(out).all():
             raise ValueError(
-                "The model produced non-finite outputs (NaN or inf) for this input; "
-                "the fitted weights are unusable. Refit with a smaller learning_rate_init "
-                "or stronger regularisation (alpha).")
+                "The model produced non-finite outputs (NaN or inf) for this input: X "
+                "holds values far outside the range the model was trained on (its "
+                f"largest |x| is {np.abs(np.asarray(X, dtype=np.float64)).max():.3g}), "
+                "or the module's weights are unusable. Check X for unscaled or corrupt "
+                "values, or refit with a smaller learning_rate_init.")
         return out
 
     def __sklearn_tags__(self):
@@ -736,9 +791,17 @@ class TorchClassifierMixin(ClassifierMixin):
             raise ValueError(
                 f"y must be 1-D class labels; got shape {np.shape(y)}. Multi-output and "
                 "multilabel classification are not supported.")
-        check_classification_targets(y)
+        try:
+            check_classification_targets(y)
+            if reset:
+                self._label_encoder = LabelEncoder().fit(classes if classes is not None else y)
+        except TypeError as exc:  # np.unique cannot sort, e.g. str mixed with None
+            kinds = sorted({type(v).__name__ for v in np.ravel(y)})
+            raise InputTypeError(
+                f"y mixes label types ({', '.join(kinds)}) that cannot be compared: {exc}. "
+                "Class labels must be all strings or all numbers; drop missing (None) "
+                "labels.") from exc
         if reset:
-            self._label_encoder = LabelEncoder().fit(classes if classes is not None else y)
             self.classes_ = self._label_encoder.classes_
             if len(self.classes_) < 2:
                 raise ValueError(
@@ -817,7 +880,7 @@ class TorchClassifierMixin(ClassifierMixin):
         -------
         self : object
         """
-        if not hasattr(self, "net_") and classes is None:
+        if not hasattr(self, "module_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         self._validate_params()
         return self._fit(X, y, incremental=True, classes=classes)
