@@ -197,14 +197,18 @@ def test_dropout_trains_only_and_predictions_are_deterministic(digits):
     clf = MLPClassifier((64, 64), dropout=(0.2, 0.5), max_iter=30, random_state=0)
     clf.fit(X_train, y_train)
     assert [m.p for m in clf.module_.modules() if isinstance(m, nn.Dropout)] == [0.2, 0.5]
+    mode = clf.module_.training
     proba = clf.predict_proba(X_test)
     np.testing.assert_array_equal(proba, clf.predict_proba(X_test))
     np.testing.assert_array_equal(clf.predict(X_test), clf.predict(X_test))
-    assert clf.module_.training  # predict switched to eval mode and back
+    assert clf.module_.training == mode  # predict leaves the module's mode as it was
     # in training mode the same input gives different outputs: dropout is on
+    clf.module_.train()
     Xt = torch.as_tensor(X_test, dtype=torch.float32)
     with torch.no_grad():
         assert not torch.equal(clf.module_(Xt), clf.module_(Xt))
+    # ... and predict still turns it off
+    np.testing.assert_array_equal(clf.predict_proba(X_test), proba)
     assert clf.score(X_test, y_test) > 0.9
     # same seed, same dropout masks: the fit is reproducible
     again = clone(clf).fit(X_train, y_train)
