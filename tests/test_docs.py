@@ -51,3 +51,24 @@ def test_every_public_module_and_name_is_in_the_api_reference():
         if path not in documented and obj.__module__ not in documented:
             missing_names.add(path)
     assert not missing_names, f"public names missing from docs/api: {sorted(missing_names)}"
+
+
+def test_docstring_references_become_links_and_broken_ones_warn(tmp_path, caplog):
+    # the griffe extension mkdocs.yml loads, run on a package of our own
+    import griffe
+
+    (tmp_path / "refpkg").mkdir()
+    (tmp_path / "refpkg" / "__init__.py").write_text(
+        '"""Refs.\n\n'
+        'See :class:`~sklearn_dl.MLPClassifier`, :func:`sklearn_dl.datasets.load_fashion_mnist`,\n'
+        ':class:`sklearn.linear_model.Ridge`, :class:`torch.nn.Linear` and\n'
+        ':func:`sklearn_dl.no_such_function`.\n"""\n')
+    ext = griffe.load_extensions(f"{ROOT / 'docs' / '_ext' / 'rst_roles.py'}:RstRoles")
+    with caplog.at_level("WARNING", logger="mkdocs.plugins.rst_roles"):
+        pkg = griffe.load("refpkg", search_paths=[tmp_path], extensions=ext)
+    text = pkg.docstring.value
+    assert "[`MLPClassifier`][sklearn_dl.neural_network.MLPClassifier]" in text
+    assert "[`sklearn_dl.datasets.load_fashion_mnist()`][sklearn_dl.datasets.load_fashion_mnist]" in text
+    assert "(https://scikit-learn.org/stable/modules/generated/sklearn.linear_model.Ridge.html)" in text
+    assert "`torch.nn.Linear`" in text and ":class:" not in text
+    assert any("no_such_function" in r.getMessage() for r in caplog.records)
