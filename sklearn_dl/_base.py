@@ -36,11 +36,17 @@ from .init import INIT_SCHEMES, apply_init
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
-#: Rows per forward pass at predict time. Every pass gets exactly this many
-#: rows (the last block zero-padded): BLAS picks its kernel by the number of
-#: rows, so a sample's outputs would otherwise change in the last bits with
-#: the rows predicted alongside it (scikit-learn's check_methods_subset_invariance).
-_PREDICT_BLOCK = 256
+#: Rows per forward pass at predict time: bounds memory, keeps big matmuls.
+_PREDICT_CHUNK = 8192
+#: Every forward pass at predict time gets a multiple of this many rows (the
+#: input zero-padded). BLAS picks another kernel for 1-3 rows (and, threaded,
+#: for some odd counts), so a sample's outputs would change in the last bits
+#: with the rows predicted alongside it (scikit-learn's
+#: check_methods_subset_invariance); with multiples of 8 they are bitwise the
+#: same for any number of rows (checked for 1 to 10,000 rows, 1 and 2 threads,
+#: MLPs and linear layers). Padding 1 row to 8 instead of a fixed 256-row
+#: block keeps a single-row predict ~30x cheaper (benchmarks/RESULTS.md, case 5).
+_PREDICT_ROW_MULTIPLE = 8
 
 
 def _noop(*args, **kwargs):
@@ -71,11 +77,13 @@ def _validate_data(estimator, X, *args, **kwargs):
                 f"{name} does not accept sparse input: X is a {type(X).__name__} of shape "
                 f"{shape}. The models train on dense tensors; densify it with X.toarray()"
                 f"{size}, or reduce it first, e.g. with TruncatedSVD.") from exc
-        if isinstance(exc, TypeError) or "could not convert" in msg:
+        if "could not convert" in msg or "argument must be" in msg:
             raise InputTypeError(
                 f"{name} needs numeric X and y values: {msg}. Encode string or categorical "
                 "columns first, e.g. with OneHotEncoder or OrdinalEncoder in a "
                 "ColumnTransformer.") from exc
+        if isinstance(exc, TypeError):  # e.g. a 0-d y: "Singleton array ..."
+            raise InputTypeError(f"{name} got invalid input: {msg}") from exc
         raise
 
 
@@ -542,8 +550,29 @@ class BaseTorchEstimator(BaseEstimator):
         return int(rs.randint(np.iinfo(np.int32).max))
 
     def _validate_X(self, X, *, reset):
+        if not reset and self._is_validated_array(X):
+            return self._transform_input(X, fit=False)
         X = _validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
         return self._transform_input(X, fit=False)
+
+    def _is_validated_array(self, X):
+        """Whether ``validate_data(reset=False)`` would return ``X`` itself, unchanged.
+
+        True for a non-empty, finite float32/float64 ndarray with the fitted
+        number of columns, on an estimator fitted without feature names. It
+        skips validate_data's generic dispatch (dataframe detection, tags,
+        dtype resolution: ~0.1 ms, most of a single-row predict); anything
+        else goes through validate_data and its errors.
+        """
+        if not (type(X) is np.ndarray and X.ndim == 2 and X.shape[0] > 0
+                and X.dtype in (np.float32, np.float64)
+                and X.shape[1] == getattr(self, "n_features_in_", None)
+                and not hasattr(self, "feature_names_in_")):
+            return False
+        # A finite sum proves every entry finite without a boolean temporary;
+        # NaN, inf or an overflowing sum fall back to validate_data's check.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return bool(np.isfinite(X.sum()))
 
     def _dtype(self):
         """float64 for the exact full-batch solver, float32 otherwise."""
@@ -686,7 +715,9 @@ class BaseTorchEstimator(BaseEstimator):
         return False
 
     def _set_fitted_attributes(self, net, epochs_run, epochs_asked, incremental):
-        self.module_ = net.module_
+        # Left in eval mode, ready for inference: predict then skips the
+        # train()/eval() walk over every submodule (skorch sets the mode per batch).
+        self.module_ = net.module_.eval()
         self.module_dtype_ = next(iter(net.module_.parameters()), torch.empty(0)).dtype
         self.history_ = net.history
         losses = [float(h) for h in net.history[:, "train_loss"]] if len(net.history) else []
@@ -720,22 +751,26 @@ class BaseTorchEstimator(BaseEstimator):
         first = next(iter(module.parameters()), None)
         device = first.device if first is not None else torch.device("cpu")
         dtype = first.dtype if first is not None else torch.float32
-        was_training = module.training
-        module.eval()
+        # Switch to eval mode only when needed: train()/eval() walk every
+        # submodule, a visible cost on a single-row predict.
+        was_training = any(m.training for m in module.modules())
+        if was_training:
+            module.eval()
         try:
             with torch.inference_mode():
                 Xt = self._to_tensor(X, device, dtype)
                 outs = []
-                for start in range(0, len(Xt), _PREDICT_BLOCK):
-                    block = Xt[start:start + _PREDICT_BLOCK]
-                    n = len(block)
-                    if n < _PREDICT_BLOCK:
-                        block = torch.cat([block, block.new_zeros((_PREDICT_BLOCK - n,)
-                                                                  + tuple(block.shape[1:]))])
+                for start in range(0, len(Xt), _PREDICT_CHUNK):
+                    block = Xt[start:start + _PREDICT_CHUNK]
+                    n = block.shape[0]
+                    pad = -n % _PREDICT_ROW_MULTIPLE
+                    if pad:
+                        block = torch.cat([block, block.new_zeros((pad,) + block.shape[1:])])
                     outs.append(module(block)[:n].cpu())
-                return torch.cat(outs)
+                return outs[0] if len(outs) == 1 else torch.cat(outs)
         finally:
-            module.train(was_training)
+            if was_training:
+                module.train()
 
     def _checked_forward(self, X):
         check_is_fitted(self, "module_")
