@@ -1,0 +1,172 @@
+"""The ``sklearn-dl`` command.
+
+``sklearn-dl house-prices``
+    The Kaggle house-price task end to end: load the data, K-fold
+    cross-validate the chosen models with a progress bar, print a table of
+    validation log-RMSE, fit the best of them on all training houses and
+    write Kaggle's ``submission.csv``.
+``sklearn-dl demo``
+    Fashion-MNIST training demo (:mod:`sklearn_dl.demo`); its own options
+    follow (``sklearn-dl demo --help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+
+__all__ = ["main"]
+
+
+def _parser():
+    from .house_prices import MODEL_NAMES
+
+    parser = argparse.ArgumentParser(
+        prog="sklearn-dl",
+        description="scikit-learn estimators whose models are PyTorch modules.")
+    sub = parser.add_subparsers(dest="command", metavar="{house-prices,demo}", required=True)
+    models = "\n".join(f"  {name}: {text}" for name, text in MODEL_NAMES.items())
+    hp = sub.add_parser(
+        "house-prices", formatter_class=argparse.RawDescriptionHelpFormatter,
+        help="Kaggle house prices: cross-validate models, write submission.csv",
+        description="Cross-validate house-price models on Kaggle's log-RMSE (shuffled "
+                    "K-fold), print the table, fit the best one on all training houses "
+                    "and write Kaggle's submission file.\n\nModels:\n" + models)
+    hp.add_argument("--model", action="append", choices=[*MODEL_NAMES, "all"], default=None,
+                    metavar="NAME",
+                    help="model to evaluate; repeat for several, 'all' for every one "
+                         "(default: best)")
+    hp.add_argument("--cv", type=int, default=5, metavar="K",
+                    help="folds of KFold(K, shuffle=True, random_state=0); 0 skips "
+                         "cross-validation (default 5)")
+    hp.add_argument("--out", default="submission.csv", metavar="PATH",
+                    help="where to write the submission (default submission.csv)")
+    hp.add_argument("--data-home", default=None, metavar="DIR",
+                    help="folder searched first for house-prices/kaggle_house_pred_*.csv")
+    hp.add_argument("--no-download", action="store_true",
+                    help="fail instead of downloading missing data")
+    hp.add_argument("--random-state", type=int, default=0,
+                    help="seed of the models' random parts (default 0); the folds are always "
+                         "KFold(K, shuffle=True, random_state=0)")
+    hp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sub.add_parser("demo", add_help=False,
+                   help="train on Fashion-MNIST and report accuracy (sklearn-dl demo --help)")
+    return parser
+
+
+def main(argv=None):
+    """Run the command; returns the exit status.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments after the program name (``sys.argv[1:]`` when None).
+
+    Returns
+    -------
+    status : int
+        0 on success, 2 when the data are missing or an argument is invalid.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "demo":
+        from . import demo
+
+        return demo.main(argv[1:])
+    args = _parser().parse_args(argv)
+    if args.cv == 1 or args.cv < 0:
+        print(f"sklearn-dl house-prices: --cv must be 0 (no cross-validation) or at least "
+              f"2; got {args.cv}.", file=sys.stderr)
+        return 2
+    return _house_prices(args)
+
+
+def _house_prices(args):
+    from tqdm.auto import tqdm
+
+    from .datasets import DatasetNotFoundError
+    from .house_prices import (
+        MODEL_NAMES,
+        cross_validate_model,
+        load_frames,
+        make_model,
+        make_submission,
+        split_target,
+    )
+
+    names = args.model or ["best"]
+    names = list(MODEL_NAMES) if "all" in names else list(dict.fromkeys(names))
+    try:
+        train, test = load_frames(args.data_home, download=not args.no_download)
+    except DatasetNotFoundError as exc:
+        print(f"sklearn-dl house-prices: the data are missing.\n{exc}\nOn the command "
+              "line: --data-home DIR, or SKLEARN_DL_DATA=DIR, or leave out --no-download.",
+              file=sys.stderr)
+        return 2
+    X, y = split_target(train)
+
+    results = {}
+    caught = {name: [] for name in names}
+    steps = len(names) * args.cv + 1
+    with tqdm(total=steps, desc="house-prices", disable=args.quiet, file=sys.stderr) as bar:
+        for name in names:
+            bar.set_postfix_str(f"{name}: {args.cv}-fold CV")
+            if args.cv:
+                with warnings.catch_warnings(record=True) as record:
+                    warnings.simplefilter("always")
+                    results[name] = cross_validate_model(
+                        make_model(name, random_state=args.random_state), X, y, cv=args.cv,
+                        random_state=0, progress=lambda: bar.update(1))
+                caught[name] += record
+        chosen = min(results, key=lambda n: results[n]["valid"].mean()) if results \
+            else names[0]
+        bar.set_postfix_str(f"{chosen}: fit on all {len(X)} houses")
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            model = make_model(chosen, random_state=args.random_state).fit(X, y)
+        caught[chosen] += record
+        bar.update(1)
+
+    if results:
+        print(f"\n{args.cv}-fold cross-validation (KFold, shuffle=True, random_state=0), "
+              "log-RMSE on the validation folds:\n")
+        print(format_table(results))
+    _print_warnings(caught)
+    submission = make_submission(model, test, args.out)
+    print(f"\nFitted '{chosen}' on all {len(X)} training houses; wrote {len(submission)} "
+          f"predictions to {args.out}")
+    return 0
+
+
+def format_table(results):
+    """Markdown table of cross-validation results, one row per model.
+
+    Parameters
+    ----------
+    results : dict
+        Model name -> the dict returned by
+        :func:`sklearn_dl.house_prices.cross_validate_model`.
+
+    Returns
+    -------
+    str
+    """
+    rows = ["| model | valid log-RMSE mean | std | per fold | train log-RMSE | fit s/fold |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for name, r in results.items():
+        folds = " ".join(f"{v:.3f}" for v in r["valid"])
+        rows.append(f"| {name} | {r['valid'].mean():.4f} | {r['valid'].std():.4f} | {folds} "
+                    f"| {r['train'].mean():.4f} | {r['fit_time'].mean():.1f} |")
+    return "\n".join(rows)
+
+
+def _print_warnings(caught):
+    for name, record in caught.items():
+        if record:
+            kinds = sorted({w.category.__name__ for w in record})
+            print(f"note: '{name}' raised {len(record)} warning(s) ({', '.join(kinds)}), "
+                  f"e.g.: {str(record[0].message).splitlines()[0]}", file=sys.stderr)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,767 @@
+"""The Kaggle house-price task (the seed's Day 12), done the scikit-learn way.
+
+Every model here is one unfitted scikit-learn estimator that takes the raw
+competition frame (without ``Id`` and ``SalePrice``) and predicts
+``SalePrice`` in dollars. All preprocessing is part of the estimator, so it
+is fitted on the training rows only: cross-validation never lets a model see
+the houses it is scored on (the seed standardised train and test together).
+
+* :func:`make_model` builds the named models (``'d2l'``, ``'ridge'``,
+  ``'lasso'``, ``'mlp'``, ``'gbr'``, ``'best'``);
+* :func:`cross_validate_model` scores one with Kaggle's log-RMSE;
+* :func:`make_submission` writes Kaggle's ``Id,SalePrice`` file;
+* :class:`HouseFeatures`, :class:`ClipToTrainingRange`,
+  :class:`Log1pSkewed` and :class:`DropLargeHouses` are the building blocks.
+
+Examples
+--------
+>>> from sklearn_dl.house_prices import load_frames, make_model, make_submission, split_target
+>>> train, test = load_frames()
+>>> X, y = split_target(train)
+>>> X.shape, test.shape
+((1460, 79), (1459, 80))
+>>> model = make_model("ridge").fit(X, y)
+>>> make_submission(model, test, "submission.csv").shape
+(1459, 2)
+"""
+
+from __future__ import annotations
+
+import time
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from scipy.stats import skew
+from sklearn.base import (
+    BaseEstimator,
+    MetaEstimatorMixin,
+    OneToOneFeatureMixin,
+    RegressorMixin,
+    TransformerMixin,
+    _fit_context,
+    clone,
+)
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor, make_column_selector
+from sklearn.ensemble import GradientBoostingRegressor, VotingRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .metrics import log_rmse
+
+__all__ = [
+    "MODEL_NAMES",
+    "ClipToTrainingRange",
+    "DropLargeHouses",
+    "HouseFeatures",
+    "Log1pSkewed",
+    "cross_validate_model",
+    "load_frames",
+    "make_model",
+    "make_submission",
+    "split_target",
+]
+
+ID, TARGET = "Id", "SalePrice"
+
+#: Names accepted by :func:`make_model`, with what each one is.
+MODEL_NAMES = {
+    "d2l": "the seed's model: one linear layer on raw prices, Adam lr 5, 100 epochs",
+    "ridge": "ridge regression (LinearRegressorNN, L-BFGS) on the seed's features, log target",
+    "lasso": "lasso (LinearRegressorNN, L1) on engineered features, log target",
+    "mlp": "MLPRegressor (64 hidden units) on engineered features, log target",
+    "gbr": "scikit-learn gradient boosting on engineered features, log target",
+    "best": "log-space average of lasso, mlp and two gradient-boosting models",
+}
+
+
+# --------------------------------------------------------------------------
+# Data
+# --------------------------------------------------------------------------
+def load_frames(data_home=None, download=True):
+    """The competition's training and test frames.
+
+    Parameters
+    ----------
+    data_home : str or path-like, default=None
+        Folder searched first for ``house-prices/kaggle_house_pred_*.csv``
+        (see :func:`sklearn_dl.datasets.load_house_prices`).
+    download : bool, default=True
+        Download missing files from d2l's mirror.
+
+    Returns
+    -------
+    train : pandas.DataFrame of shape (1460, 81)
+        ``Id``, 79 features and ``SalePrice``.
+    test : pandas.DataFrame of shape (1459, 80)
+        ``Id`` (1461..2919) and the 79 features.
+
+    Raises
+    ------
+    sklearn_dl.datasets.DatasetNotFoundError
+        A file is missing and cannot be downloaded; the message says where
+        it was looked for and how to provide it.
+    """
+    from .datasets import load_house_prices
+
+    train = load_house_prices("train", data_home=data_home, download=download)
+    test = load_house_prices("test", data_home=data_home, download=download)
+    return train, test
+
+
+def split_target(frame):
+    """Features and target of the training frame.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The training frame, with ``SalePrice`` (``Id`` is dropped if present).
+
+    Returns
+    -------
+    X : pandas.DataFrame
+        The 79 feature columns.
+    y : ndarray of shape (n_samples,)
+        ``SalePrice`` in US dollars.
+    """
+    if TARGET not in frame.columns:
+        raise ValueError(
+            f"The frame has no {TARGET!r} column: pass the competition's training "
+            "frame (load_house_prices('train')), not the test frame.")
+    X = frame.drop(columns=[c for c in (ID, TARGET) if c in frame.columns])
+    return X, frame[TARGET].to_numpy(dtype=np.float64)
+
+
+def _require_frame(X, columns, who):
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            f"{who} needs a pandas DataFrame with the competition's column names; "
+            f"got {type(X).__name__}. Pass the frame from load_house_prices without "
+            "converting it to an array.")
+    missing = [c for c in columns if c not in X.columns]
+    if missing:
+        raise ValueError(
+            f"{who} needs the columns {missing}, which X lacks. Pass the competition's "
+            "frame (79 feature columns, Id and SalePrice optional).")
+
+
+# --------------------------------------------------------------------------
+# Building blocks
+# --------------------------------------------------------------------------
+#: Kaggle's five-level quality scale (data_description.txt); NaN means "no such thing".
+_QUALITY = {"Po": 1, "Fa": 2, "TA": 3, "Gd": 4, "Ex": 5}
+_QUALITY_COLUMNS = [
+    "ExterQual", "ExterCond", "BsmtQual", "BsmtCond", "HeatingQC", "KitchenQual",
+    "FireplaceQu", "GarageQual", "GarageCond", "PoolQC",
+]
+#: Numbers that are codes or calendar positions, not quantities.
+_CODE_COLUMNS = ["MSSubClass", "MoSold", "YrSold"]
+_AREA_COLUMNS = ["TotalBsmtSF", "1stFlrSF", "2ndFlrSF"]
+_BATH_COLUMNS = ["FullBath", "HalfBath", "BsmtFullBath", "BsmtHalfBath"]
+_PORCH_COLUMNS = ["OpenPorchSF", "EnclosedPorch", "3SsnPorch", "ScreenPorch", "WoodDeckSF"]
+_NEEDED = sorted(set(_QUALITY_COLUMNS + _CODE_COLUMNS + _AREA_COLUMNS + _BATH_COLUMNS
+                     + _PORCH_COLUMNS + ["YearBuilt", "YearRemodAdd", "OverallQual",
+                                         "GrLivArea"]))
+
+
+class HouseFeatures(TransformerMixin, BaseEstimator):
+    """Engineered features for the Ames houses, computed row by row.
+
+    Adds the quality grades as numbers (Po=1 .. Ex=5, 0 when absent), total
+    floor area, total bathrooms, total porch area, age and years since
+    remodelling at sale, and quality times area; turns the numeric codes
+    ``MSSubClass``, ``MoSold`` and ``YrSold`` into categories. Stateless: a
+    row's features depend on that row only, so transforming validation or
+    test rows never mixes their information.
+
+    Attributes
+    ----------
+    text_columns_ : list of str
+        Columns that were text in training; always treated as categories.
+
+    Examples
+    --------
+    >>> from sklearn_dl.house_prices import HouseFeatures, load_frames
+    >>> train, _ = load_frames()
+    >>> out = HouseFeatures().fit_transform(train.drop(columns=["Id", "SalePrice"]))
+    >>> int(out.loc[0, "TotalSF"]), out.loc[0, "ExterQual_num"], out["MSSubClass"].dtype.kind
+    (2566, np.float64(4.0), 'O')
+    """
+
+    def fit(self, X, y=None):
+        """Check the columns; nothing is learned.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The competition's feature columns.
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        _require_frame(X, _NEEDED, "HouseFeatures")
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        # Remembered so that a text column that is all NaN in new rows (pandas
+        # reads it as float) is still encoded as a category.
+        self.text_columns_ = [c for c in X.columns
+                              if not pd.api.types.is_numeric_dtype(X[c])]
+        return self
+
+    def transform(self, X):
+        """The frame with the engineered columns added.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        check_is_fitted(self, "feature_names_in_")
+        _require_frame(X, _NEEDED, "HouseFeatures")
+        df = X.copy()
+        for col in self.text_columns_:
+            if col in df.columns:
+                df[col] = df[col].astype(object)
+        for col in _QUALITY_COLUMNS:
+            df[col + "_num"] = df[col].map(_QUALITY).astype(np.float64).fillna(0.0)
+        for col in _CODE_COLUMNS:
+            # object dtype keeps NaN as NaN (astype(str) would spell it 'nan')
+            df[col] = df[col].map(lambda v: v if pd.isna(v) else str(int(v))).astype(object)
+        num = lambda cols: df[cols].astype(np.float64).fillna(0.0)  # noqa: E731
+        df["TotalSF"] = num(_AREA_COLUMNS).sum(axis=1)
+        df["TotalBath"] = num(_BATH_COLUMNS) @ np.array([1.0, 0.5, 1.0, 0.5])
+        df["TotalPorchSF"] = num(_PORCH_COLUMNS).sum(axis=1)
+        sold = pd.to_numeric(X["YrSold"], errors="coerce")
+        df["Age"] = sold - X["YearBuilt"]
+        df["YearsSinceRemodel"] = sold - X["YearRemodAdd"]
+        df["QualLivArea"] = X["OverallQual"] * X["GrLivArea"]
+        df["QualTotalSF"] = X["OverallQual"] * df["TotalSF"]
+        return df
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns."""
+        check_is_fitted(self, "feature_names_in_")
+        extra = [c + "_num" for c in _QUALITY_COLUMNS] + [
+            "TotalSF", "TotalBath", "TotalPorchSF", "Age", "YearsSinceRemodel",
+            "QualLivArea", "QualTotalSF"]
+        return np.asarray(list(self.feature_names_in_) + extra, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+
+class ClipToTrainingRange(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Clip each column to quantiles of the training data.
+
+    A linear model extrapolates: a house far larger than any it was trained
+    on gets a price far beyond any it has seen. Clipping each feature to the
+    ``[quantile, 1 - quantile]`` range of the training rows bounds that.
+
+    Parameters
+    ----------
+    quantile : float in [0, 0.5), default=0.01
+        Share of training values cut off at each end; 0 clips to the
+        training minimum and maximum.
+
+    Attributes
+    ----------
+    lower_, upper_ : ndarray of shape (n_features,)
+        The clipping bounds.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.house_prices import ClipToTrainingRange
+    >>> clip = ClipToTrainingRange(quantile=0.0).fit(np.arange(10.0).reshape(-1, 1))
+    >>> clip.transform([[-5.0], [4.0], [50.0]]).ravel()
+    array([0., 4., 9.])
+    """
+
+    _parameter_constraints: dict = {"quantile": [Interval(Real, 0, 0.5, closed="left")]}
+
+    def __init__(self, quantile=0.01):
+        self.quantile = quantile
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the bounds from ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        self.lower_ = np.nanquantile(X, self.quantile, axis=0)
+        self.upper_ = np.nanquantile(X, 1.0 - self.quantile, axis=0)
+        return self
+
+    def transform(self, X):
+        """``X`` clipped column by column; NaN stays NaN.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self, "lower_")
+        X = validate_data(self, X, dtype=np.float64, reset=False,
+                          ensure_all_finite="allow-nan")
+        return np.clip(X, self.lower_, self.upper_)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class Log1pSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """``log1p`` of the non-negative columns whose training skewness is large.
+
+    Areas and counts of the houses are right-skewed; on a log scale their
+    relation to the log price is closer to linear.
+
+    Parameters
+    ----------
+    min_skew : float, default=0.5
+        Columns with a sample skewness above this (measured on the training
+        rows) and no negative training value are transformed.
+
+    Attributes
+    ----------
+    log_columns_ : ndarray of bool of shape (n_features,)
+        Which columns get ``log1p``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_dl.house_prices import Log1pSkewed
+    >>> X = np.column_stack([np.exp(np.linspace(0, 5, 50)), np.linspace(-1, 1, 50)])
+    >>> Log1pSkewed().fit(X).log_columns_
+    array([ True, False])
+    """
+
+    _parameter_constraints: dict = {"min_skew": [Real]}
+
+    def __init__(self, min_skew=0.5):
+        self.min_skew = min_skew
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Choose the columns from ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        with np.errstate(invalid="ignore", divide="ignore"):
+            skewness = np.nan_to_num(skew(X, axis=0, nan_policy="omit"), nan=0.0)
+        self.log_columns_ = (np.nanmin(X, axis=0) >= 0) & (skewness > self.min_skew)
+        return self
+
+    def transform(self, X):
+        """``X`` with ``log1p`` applied to the chosen columns.
+
+        A negative value in a chosen column (never seen in training) counts
+        as 0.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self, "log_columns_")
+        X = validate_data(self, X, dtype=np.float64, reset=False, copy=True,
+                          ensure_all_finite="allow-nan")
+        cols = self.log_columns_
+        X[:, cols] = np.log1p(np.clip(X[:, cols], 0.0, None))
+        return X
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class DropLargeHouses(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Fit ``estimator`` without the training houses above a living-area limit.
+
+    Dean De Cock, who compiled the Ames data, recommends removing the houses
+    of more than 4000 square feet above ground: three of the five are partial
+    sales that do not reflect market value, and they pull a linear fit far
+    off. Only training rows are dropped; every row is predicted.
+
+    Parameters
+    ----------
+    estimator : regressor
+        Fitted on the kept rows.
+    max_living_area : float, default=4000
+        Training rows with ``GrLivArea`` above this (square feet) are dropped;
+        ``np.inf`` keeps them all.
+
+    Attributes
+    ----------
+    estimator_ : regressor
+        The fitted clone of ``estimator``.
+    n_dropped_ : int
+        Training rows left out.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn_dl.house_prices import DropLargeHouses, load_frames, split_target
+    >>> X, y = split_target(load_frames()[0])
+    >>> reg = DropLargeHouses(Ridge()).fit(X[["GrLivArea"]], y)
+    >>> reg.n_dropped_
+    4
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "max_living_area": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, estimator, max_living_area=4000):
+        self.estimator = estimator
+        self.max_living_area = max_living_area
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit a clone of ``estimator`` on the rows with small enough living area.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Must hold ``GrLivArea``.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : object
+        """
+        _require_frame(X, ["GrLivArea"], "DropLargeHouses")
+        keep = ~(X["GrLivArea"].to_numpy(dtype=np.float64) > self.max_living_area)
+        if not keep.any():
+            raise ValueError(
+                f"Every training house has GrLivArea > max_living_area="
+                f"{self.max_living_area}; raise max_living_area.")
+        y = np.asarray(y)
+        self.n_dropped_ = int((~keep).sum())
+        self.estimator_ = clone(self.estimator).fit(X[keep], y[keep])
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict(self, X):
+        """Predictions of the fitted estimator for every row of ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "estimator_")
+        return self.estimator_.predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+
+# --------------------------------------------------------------------------
+# Preprocessing and the named models
+# --------------------------------------------------------------------------
+_numeric = make_column_selector(dtype_include="number")
+# pandas 3 reads text as the ``str`` dtype, pandas 2 as object: "not a number" covers both
+_categorical = make_column_selector(dtype_exclude="number")
+
+
+def _one_hot():
+    # Our estimators refuse sparse input; NaN becomes its own category as in the seed.
+    return make_pipeline(
+        SimpleImputer(strategy="constant", fill_value="missing"),
+        OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+    )
+
+
+def seed_preprocessor():
+    """The seed's preprocessing, fitted on training rows only.
+
+    Numeric columns standardised, then missing values set to 0 (the training
+    mean); categorical columns one-hot encoded with "missing" as a category,
+    categories never seen in training encoded as all zeros.
+
+    Returns
+    -------
+    sklearn.compose.ColumnTransformer
+    """
+    return ColumnTransformer([
+        ("numeric", make_pipeline(
+            StandardScaler(), SimpleImputer(strategy="constant", fill_value=0.0)), _numeric),
+        ("categorical", _one_hot(), _categorical),
+    ])
+
+
+def engineered_preprocessor(clip_quantile=0.01, min_skew=0.5):
+    """Engineered features for the linear and neural models.
+
+    :class:`HouseFeatures`, then numeric columns median-imputed, clipped to
+    the training range (:class:`ClipToTrainingRange`), ``log1p`` of the
+    skewed ones (:class:`Log1pSkewed`) and standardised; categorical columns
+    one-hot encoded.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+    """
+    return make_pipeline(HouseFeatures(), ColumnTransformer([
+        ("numeric", make_pipeline(
+            SimpleImputer(strategy="median"),
+            ClipToTrainingRange(quantile=clip_quantile),
+            Log1pSkewed(min_skew=min_skew),
+            StandardScaler()), _numeric),
+        ("categorical", _one_hot(), _categorical),
+    ]))
+
+
+def _tree_preprocessor():
+    # Trees split on category codes directly; unknown (-1) and missing (-2) get their own codes.
+    return make_pipeline(HouseFeatures(), ColumnTransformer([
+        ("numeric", SimpleImputer(strategy="median"), _numeric),
+        ("categorical", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1,
+                                       encoded_missing_value=-2), _categorical),
+    ]))
+
+
+def _log_target(regressor):
+    return TransformedTargetRegressor(regressor=regressor, func=np.log, inverse_func=np.exp)
+
+
+def _lasso(random_state):
+    from .linear_model import LinearRegressorNN
+
+    # alpha chosen by 5-fold CV over 2e-4..1e-3 (benchmarks/house_prices_cv.py)
+    return DropLargeHouses(make_pipeline(
+        engineered_preprocessor(),
+        LinearRegressorNN(alpha=5e-4, l1_ratio=1.0, max_iter=5000, random_state=random_state)))
+
+
+def _mlp(random_state):
+    from .neural_network import MLPRegressor
+
+    # A standardised log price keeps the output layer's scale near 1.
+    return DropLargeHouses(make_pipeline(
+        engineered_preprocessor(),
+        TransformedTargetRegressor(
+            regressor=MLPRegressor(hidden_layer_sizes=(64,), alpha=3.0, max_iter=300,
+                                   learning_rate_init=1e-3, random_state=random_state),
+            transformer=StandardScaler())))
+
+
+def _gbr(random_state, preprocessor):
+    return make_pipeline(preprocessor, GradientBoostingRegressor(
+        loss="huber", n_estimators=2000, learning_rate=0.025, max_depth=3, subsample=0.7,
+        max_features="sqrt", random_state=random_state))
+
+
+def make_model(name="best", *, random_state=0):
+    """An unfitted model for the house-price task.
+
+    Each model takes the raw competition frame without ``Id`` and
+    ``SalePrice`` (pandas, with NaN and text as read) and predicts
+    ``SalePrice`` in dollars. All preprocessing is inside the model, fitted on
+    the training rows only; categories and missing values never seen in
+    training are handled.
+
+    Parameters
+    ----------
+    name : str, default='best'
+        * ``'d2l'``: the seed's model: :func:`seed_preprocessor` and one
+          linear layer (:class:`~sklearn_dl.LinearRegressorNN`) trained on raw
+          prices with the mean squared error, Adam, learning rate 5, batch
+          64, 100 epochs, no weight decay.
+        * ``'ridge'``: the seed's preprocessing, ridge regression solved
+          exactly (L-BFGS) on the log price.
+        * ``'lasso'``: :func:`engineered_preprocessor` and an L1-penalised
+          ``LinearRegressorNN`` on the log price, trained without houses over
+          4000 sq ft (:class:`DropLargeHouses`).
+        * ``'mlp'``: the same features and :class:`~sklearn_dl.MLPRegressor`
+          with 64 hidden units, trained without houses over 4000 sq ft.
+        * ``'gbr'``: scikit-learn's gradient boosting on ordinal-encoded
+          engineered features, log price.
+        * ``'best'``: the average, in log price, of ``'lasso'``, ``'mlp'``,
+          ``'gbr'`` and gradient boosting on the one-hot features, equal
+          weights (not tuned).
+    random_state : int, RandomState instance or None, default=0
+        Seed of every random part (initialisation, shuffling, subsampling).
+
+    Returns
+    -------
+    estimator : scikit-learn regressor
+
+    Examples
+    --------
+    >>> from sklearn_dl.house_prices import make_model
+    >>> type(make_model("best")).__name__
+    'TransformedTargetRegressor'
+    """
+    from .linear_model import LinearRegressorNN
+
+    if name == "d2l":
+        return make_pipeline(seed_preprocessor(), LinearRegressorNN(
+            solver="adam", learning_rate_init=5.0, alpha=0.0, batch_size=64, max_iter=100,
+            n_iter_no_change=np.inf, random_state=random_state))
+    if name == "ridge":
+        # alpha * n_train (about 1170) = scikit-learn Ridge's alpha of about 12
+        return _log_target(make_pipeline(
+            seed_preprocessor(), LinearRegressorNN(alpha=0.01, random_state=random_state)))
+    if name == "lasso":
+        return _log_target(_lasso(random_state))
+    if name == "mlp":
+        return _log_target(_mlp(random_state))
+    if name == "gbr":
+        return _log_target(_gbr(random_state, _tree_preprocessor()))
+    if name == "best":
+        return _log_target(VotingRegressor([
+            ("lasso", _lasso(random_state)),
+            ("mlp", _mlp(random_state)),
+            ("gbr", _gbr(random_state, _tree_preprocessor())),
+            ("gbr_onehot", _gbr(random_state, engineered_preprocessor())),
+        ]))
+    raise ValueError(
+        f"Unknown model name {name!r}; choose one of {sorted(MODEL_NAMES)}.")
+
+
+# --------------------------------------------------------------------------
+# Evaluation and submission
+# --------------------------------------------------------------------------
+def cross_validate_model(model, X, y, *, cv=5, random_state=0, progress=None,
+                         return_estimators=False):
+    """Log-RMSE of ``model`` on each validation fold of a shuffled K-fold split.
+
+    Parameters
+    ----------
+    model : regressor
+        Unfitted; cloned for each fold.
+    X : pandas.DataFrame
+    y : array-like of shape (n_samples,)
+    cv : int or cross-validation splitter, default=5
+        An int ``k`` means ``KFold(k, shuffle=True, random_state=random_state)``.
+    random_state : int, default=0
+        Seed of the shuffled split when ``cv`` is an int.
+    progress : callable, default=None
+        Called with no argument after each fold (for a progress bar).
+    return_estimators : bool, default=False
+        Also return the fitted model of each fold, under ``estimators``.
+
+    Returns
+    -------
+    dict
+        ``valid`` and ``train``: log-RMSE per fold (ndarrays); ``fit_time``:
+        seconds per fold; ``indices``: the (train, valid) row positions of
+        each fold.
+
+    Examples
+    --------
+    >>> from sklearn_dl.house_prices import (cross_validate_model, load_frames,
+    ...                                      make_model, split_target)
+    >>> X, y = split_target(load_frames()[0])
+    >>> result = cross_validate_model(make_model("ridge"), X, y, cv=3)
+    >>> result["valid"].shape, bool(result["valid"].mean() < 0.16)
+    ((3,), True)
+    """
+    splitter = KFold(cv, shuffle=True, random_state=random_state) if isinstance(cv, Integral) \
+        else cv
+    y = np.asarray(y, dtype=np.float64)
+    valid, train, times, indices, estimators = [], [], [], [], []
+    for idx_train, idx_valid in splitter.split(X, y):
+        start = time.perf_counter()
+        # The fold's model sees its training rows only: preprocessing included.
+        fold = clone(model).fit(X.iloc[idx_train], y[idx_train])
+        times.append(time.perf_counter() - start)
+        indices.append((idx_train, idx_valid))
+        if return_estimators:
+            estimators.append(fold)
+        valid.append(log_rmse(y[idx_valid], fold.predict(X.iloc[idx_valid])))
+        train.append(log_rmse(y[idx_train], fold.predict(X.iloc[idx_train])))
+        if progress is not None:
+            progress()
+    result = {"valid": np.array(valid), "train": np.array(train), "fit_time": np.array(times),
+              "indices": indices}
+    if return_estimators:
+        result["estimators"] = estimators
+    return result
+
+
+def make_submission(model, test_frame, path="submission.csv"):
+    """Write Kaggle's submission file: ``Id,SalePrice``, one row per test house.
+
+    Parameters
+    ----------
+    model : fitted regressor
+        Predicts ``SalePrice`` in dollars from the feature columns.
+    test_frame : pandas.DataFrame
+        The competition's test frame, with ``Id``.
+    path : str or path-like or None, default='submission.csv'
+        Where to write the CSV; None writes nothing.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The submission: ``Id`` and ``SalePrice`` columns.
+
+    Raises
+    ------
+    ValueError
+        No ``Id`` column, or a prediction that is not a positive finite price.
+    """
+    check_is_fitted(model)
+    if ID not in test_frame.columns:
+        raise ValueError(
+            f"test_frame has no {ID!r} column, which Kaggle's submission format needs; "
+            "pass the frame from load_house_prices('test').")
+    X = test_frame.drop(columns=[c for c in (ID, TARGET) if c in test_frame.columns])
+    prices = np.asarray(model.predict(X), dtype=np.float64).ravel()
+    bad = ~(np.isfinite(prices) & (prices > 0))
+    if bad.any():
+        raise ValueError(
+            f"{int(bad.sum())} predicted prices are not positive finite numbers (e.g. Id "
+            f"{test_frame[ID].iloc[np.flatnonzero(bad)[0]]}: {prices[bad][0]!r}); Kaggle's "
+            "log-RMSE needs positive prices. Fit on the log price (make_model does).")
+    submission = pd.DataFrame({ID: test_frame[ID].to_numpy(), TARGET: prices})
+    if path is not None:
+        submission.to_csv(path, index=False)
+    return submission

@@ -1,0 +1,181 @@
+"""The house-price task: preprocessing without leakage, the named models, submissions."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.dummy import DummyRegressor
+from sklearn.linear_model import Ridge
+from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklearn_dl.house_prices import (
+    MODEL_NAMES,
+    ClipToTrainingRange,
+    DropLargeHouses,
+    HouseFeatures,
+    Log1pSkewed,
+    cross_validate_model,
+    load_frames,
+    make_model,
+    make_submission,
+    split_target,
+)
+from sklearn_dl.metrics import log_rmse_scorer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def frames():
+    shared = ROOT.parent / "shared" / "data"
+    data_home = None if os.environ.get("SKLEARN_DL_DATA") or not shared.is_dir() else shared
+    return load_frames(data_home)
+
+
+@pytest.fixture(scope="module")
+def Xy(frames):
+    return split_target(frames[0])
+
+
+def fast(model):
+    """The same model with few trees / epochs / iterations: structure, not accuracy."""
+    small = {}
+    for key in model.get_params():
+        if key.endswith("n_estimators"):
+            small[key] = 10
+        elif key.endswith("max_iter"):
+            small[key] = 20
+    return model.set_params(**small)
+
+
+def test_d2l_reproduces_the_seed(Xy):
+    X, y = Xy
+    result = cross_validate_model(make_model("d2l"), X, y, cv=5)
+    # Issue 6's target for the seed's model: 5-fold mean in 0.14-0.20 (the seed
+    # reported 0.155-0.191 per fold); measured 0.169 (benchmarks/RESULTS_house_prices.md).
+    assert 0.14 <= result["valid"].mean() <= 0.20, result["valid"]
+
+
+def test_fold_models_never_read_their_validation_rows(Xy):
+    X, y = Xy
+    cv = KFold(2, shuffle=True, random_state=0)
+    idx_train, idx_valid = next(cv.split(X))
+    # Scramble fold 0's validation rows, features and prices alike: each column
+    # shuffled among those rows, so the values stay plausible but belong to no house.
+    rng = np.random.RandomState(0)
+    X_bad, y_bad = X.copy(), y.copy()
+    rows = X.index[idx_valid]
+    for col in X.columns:
+        X_bad.loc[rows, col] = rng.permutation(X.loc[rows, col].to_numpy())
+    y_bad[idx_valid] = rng.permutation(y[idx_valid])
+    model = fast(make_model("best"))
+    clean = cross_validate_model(model, X, y, cv=cv, return_estimators=True)
+    dirty = cross_validate_model(model, X_bad, y_bad, cv=cv, return_estimators=True)
+    probe = X.iloc[idx_valid[:200]]
+    np.testing.assert_allclose(dirty["estimators"][0].predict(probe),
+                               clean["estimators"][0].predict(probe), rtol=1e-9)
+    # the scrambled rows were scored, and badly
+    assert dirty["valid"][0] > 2 * clean["valid"][0]
+    # Predicting is row by row too: other rows in the batch change nothing.
+    fitted = clean["estimators"][0]
+    batch = pd.concat([probe.iloc[:50], X_bad.iloc[idx_valid[50:200]]])
+    np.testing.assert_allclose(fitted.predict(batch)[:50], fitted.predict(probe.iloc[:50]),
+                               rtol=1e-9)
+
+
+@pytest.mark.parametrize("name", ["best", "d2l"])
+def test_unknown_categories_and_missing_values_in_test_rows(frames, name):
+    train, test = frames
+    X, y = split_target(train)
+    rows = test.drop(columns="Id").iloc[:5].copy()
+    rows["Neighborhood"] = "Atlantis"  # a category never seen in training
+    rows["MSSubClass"] = 999
+    rows[["GrLivArea", "LotArea", "OverallQual", "YearBuilt"]] = np.nan  # never missing in train
+    rows["MSZoning"] = np.nan
+    model = fast(make_model(name)).fit(X, y)
+    prices = model.predict(rows)
+    assert prices.shape == (5,) and np.all(np.isfinite(prices))
+
+
+def test_submission_has_kaggles_format(frames, tmp_path):
+    train, test = frames
+    model = make_model("ridge").fit(*split_target(train))
+    path = tmp_path / "submission.csv"
+    returned = make_submission(model, test, path)
+    written = pd.read_csv(path)
+    assert list(written.columns) == ["Id", "SalePrice"]
+    assert len(written) == 1459
+    assert written["Id"].tolist() == list(range(1461, 2920))
+    assert (written["SalePrice"] > 0).all() and np.isfinite(written["SalePrice"]).all()
+    np.testing.assert_allclose(written["SalePrice"], returned["SalePrice"])
+    # prices in a plausible range for Ames (training prices are 34,900..755,000)
+    assert 50_000 < written["SalePrice"].median() < 400_000
+
+
+def test_submission_refuses_what_kaggle_cannot_score(frames):
+    train, test = frames
+    X, y = split_target(train)
+    negative = DummyRegressor(strategy="constant", constant=-1.0).fit(X, y)
+    with pytest.raises(ValueError, match="not positive finite"):
+        make_submission(negative, test, None)
+    with pytest.raises(ValueError, match="'Id'"):
+        make_submission(negative, test.drop(columns="Id"), None)
+
+
+def test_grid_search_tunes_a_package_estimator_inside_the_pipeline(Xy):
+    X, y = Xy
+    model = make_model("ridge")
+    key = "regressor__linearregressornn__alpha"
+    assert key in model.get_params()
+    search = GridSearchCV(model, {key: [1e-4, 1e-2]}, scoring=log_rmse_scorer,
+                          cv=KFold(2, shuffle=True, random_state=0)).fit(X, y)
+    # Measured: alpha=1e-2 scores about 0.146, 1e-4 (almost no penalty) about 0.16.
+    assert search.best_params_[key] == 1e-2
+    assert -0.16 < search.best_score_ < -0.12
+
+
+def test_make_model_names_and_errors():
+    assert {"d2l", "best"} <= set(MODEL_NAMES)
+    for name in MODEL_NAMES:
+        assert hasattr(make_model(name), "fit")
+    with pytest.raises(ValueError, match="Unknown model name 'nope'; choose one of"):
+        make_model("nope")
+
+
+def test_drop_large_houses_drops_training_rows_only(Xy):
+    X, y = Xy
+    reg = DropLargeHouses(Ridge(), max_living_area=4000).fit(X[["GrLivArea"]], y)
+    assert reg.n_dropped_ == int((X["GrLivArea"] > 4000).sum()) == 4  # De Cock's 4 houses
+    assert reg.predict(X[["GrLivArea"]]).shape == (len(X),)
+    with pytest.raises(ValueError, match="pandas DataFrame"):
+        DropLargeHouses(Ridge()).fit(X[["GrLivArea"]].to_numpy(), y)
+    with pytest.raises(ValueError, match=r"needs the columns \['GrLivArea'\]"):
+        DropLargeHouses(Ridge()).fit(X[["LotArea"]], y)
+
+
+def test_house_features_are_computed_per_row(Xy):
+    X, _ = Xy
+    out = HouseFeatures().fit(X).transform(X.iloc[:3])
+    first = X.iloc[0]
+    assert out["TotalSF"].iloc[0] == first["TotalBsmtSF"] + first["1stFlrSF"] + first["2ndFlrSF"]
+    assert out["Age"].iloc[0] == first["YrSold"] - first["YearBuilt"]
+    assert list(HouseFeatures().fit(X).get_feature_names_out()) == list(out.columns)
+    with pytest.raises(ValueError, match="needs the columns"):
+        HouseFeatures().fit(X.drop(columns="GrLivArea"))
+
+
+def test_log1p_skewed_and_clip_learn_from_training_rows_only():
+    train = np.column_stack([np.exp(np.linspace(0, 6, 100)), np.linspace(-1, 1, 100)])
+    log = Log1pSkewed().fit(train)
+    np.testing.assert_array_equal(log.log_columns_, [True, False])
+    np.testing.assert_allclose(log.transform([[np.e - 1, 5.0]]), [[1.0, 5.0]])
+    clip = ClipToTrainingRange(quantile=0.0).fit(train)
+    np.testing.assert_allclose(clip.transform([[1e9, -50.0]]), [[train[:, 0].max(), -1.0]])
+
+
+@parametrize_with_checks([ClipToTrainingRange(), Log1pSkewed()])
+def test_generic_transformers_are_sklearn_compatible(estimator, check):
+    check(estimator)
