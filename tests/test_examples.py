@@ -152,3 +152,21 @@ def test_fashion_mnist_notebook(tmp_path, monkeypatch):
     assert "image/png" in _mimes(_cell(nb, "show_images(test.images")[1])
     assert "image/png" in _mimes(_cell(nb, "ConfusionMatrixDisplay.from_estimator")[1])
     assert re.search(r"MLP test accuracy: 0\.\d+", _stdout(_cell(nb, "mlp_acc =")[1]))
+
+
+def test_house_prices_notebook(tmp_path, monkeypatch):
+    nb, client = _execute_notebook("house_prices.ipynb", tmp_path, monkeypatch)
+
+    # the raw frame and the model pipeline render as HTML
+    _, model = _cell(nb, 'd2l = make_model("d2l")')
+    html = [o.data["text/html"] for o in model.outputs if "text/html" in o.get("data", {})]
+    assert html and "LinearRegressorNN" in html[0] and "ColumnTransformer" in html[0]
+    # cross-validation: a tqdm widget and the table of log-RMSE per model
+    i, cv = _cell(nb, "cross_validate_model(make_model(name)")
+    assert client.displays[i, "application/vnd.jupyter.widget-view+json"] >= 1
+    table = [o.data["text/html"] for o in cv.outputs if "text/html" in o.get("data", {})]
+    assert table and "valid log-RMSE" in table[0] and "ridge" in table[0]
+    assert "image/png" in _mimes(_cell(nb, "cross_val_predict(")[1])
+    # Kaggle's submission file, written where the notebook ran
+    lines = (tmp_path / "submission.csv").read_text().splitlines()
+    assert lines[0] == "Id,SalePrice" and len(lines) == 1 + 1459
