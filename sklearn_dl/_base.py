@@ -438,12 +438,16 @@ class BaseTorchEstimator(BaseEstimator):
             )
         return torch.device(device)
 
+    def _auto_batch_size(self, n_samples):
+        """Rows per minibatch for ``batch_size='auto'``: scikit-learn's ``min(200, n)``."""
+        return 200
+
     def _batch_size(self, n_samples):
         if self._param("solver") == "lbfgs":
             return n_samples
         bs = self._param("batch_size")
         if bs == "auto":
-            return min(200, n_samples)
+            return min(self._auto_batch_size(n_samples), n_samples)
         if bs > n_samples:
             warnings.warn(
                 f"Got batch_size={bs} larger than the {n_samples} training samples; "
@@ -495,14 +499,18 @@ class BaseTorchEstimator(BaseEstimator):
         policy = self._param("learning_rate")
         if policy == "constant" or self._param("solver") == "lbfgs":
             return []
+        # last_epoch=-1: the schedule starts afresh at every training call (see
+        # _restart_schedule); skorch would resume it at len(history) - 1, an
+        # epoch count, which these per-batch schedules would read as a step.
         if policy == "one_cycle":
             return [("lr_scheduler", LRScheduler(
                 torch.optim.lr_scheduler.OneCycleLR, max_lr=self._param("learning_rate_init"),
-                total_steps=max(2, n_batches * max_epochs), step_every="batch"))]
+                total_steps=max(2, n_batches * max_epochs), step_every="batch",
+                last_epoch=-1))]
         if policy == "cosine":
             return [("lr_scheduler", LRScheduler(
                 torch.optim.lr_scheduler.CosineAnnealingLR, T_max=max(1, n_batches * max_epochs),
-                step_every="batch"))]
+                step_every="batch", last_epoch=-1))]
         if policy == "invscaling":
             # scikit-learn: lr = lr_init / (samples seen + 1) ** power_t
             bs, power_t = batch_size, self._param("power_t")
@@ -653,6 +661,8 @@ class BaseTorchEstimator(BaseEstimator):
                 if continue_training:
                     net.module_.load_state_dict(self.module_.state_dict())
                     net.history_ = self.history_
+            if self._param("learning_rate") in ("one_cycle", "cosine"):
+                _restart_schedule(net, len(train_ds), epochs)
             epochs_before = len(net.history)
             net.partial_fit(train_ds, None, epochs=epochs)
         self.net_ = net
@@ -736,8 +746,11 @@ class BaseTorchEstimator(BaseEstimator):
             self.best_validation_score_ = max(self.validation_scores_)
         guard = dict(net.callbacks_).get("convergence_guard")
         diverged = guard is not None and guard.diverged_epoch_ is not None
+        # 'one_cycle' and 'cosine' end by annealing the rate to ~0: running all
+        # max_iter epochs is their plan, not a failure to converge.
+        annealed = self._param("learning_rate") in ("one_cycle", "cosine")
         if (not incremental and not diverged and self._param("solver") != "lbfgs"
-                and epochs_run >= epochs_asked):
+                and not annealed and epochs_run >= epochs_asked):
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self._param('max_iter')}) "
                 "reached and the optimization hasn't converged yet. Increase max_iter "
@@ -790,6 +803,27 @@ class BaseTorchEstimator(BaseEstimator):
         tags.input_tags.sparse = False
         tags.non_deterministic = False
         return tags
+
+
+def _restart_schedule(net, n_train, epochs):
+    """Fit 'one_cycle' and 'cosine' to this training call's steps.
+
+    Each call (``fit``, a ``warm_start`` refit, one ``partial_fit`` epoch) runs
+    one whole schedule over its own batches: a schedule sized for an earlier
+    call would overrun (OneCycleLR raises past its last step).
+    """
+    scheduler = dict(net.callbacks_).get("lr_scheduler")
+    policy = getattr(scheduler, "policy_", None)
+    key = {torch.optim.lr_scheduler.OneCycleLR: "total_steps",
+           torch.optim.lr_scheduler.CosineAnnealingLR: "T_max"}.get(policy)
+    if key is not None:
+        steps = math.ceil(n_train / net.batch_size) * epochs
+        setattr(scheduler, key, max(2 if key == "total_steps" else 1, steps))
+        # CosineAnnealingLR starts from the optimizer's current rate, which the
+        # previous call's schedule left near 0: start again from the initial one.
+        for group in net.optimizer_.param_groups:
+            if "initial_lr" in group:
+                group["lr"] = group["initial_lr"]
 
 
 class _InvScaling:
