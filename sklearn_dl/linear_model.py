@@ -265,10 +265,20 @@ class SoftmaxClassifier(TorchClassifierMixin, _LinearBase):
     solver : {'adam', 'sgd', 'lbfgs'} or torch.optim.Optimizer subclass, default='adam'
         As in :class:`LinearRegressorNN`: 'lbfgs' is exact (FISTA when
         ``l1_ratio > 0``).
-    learning_rate_init : float, default=1e-2
-    learning_rate : {'constant', 'invscaling', 'adaptive', 'one_cycle', 'cosine'}, default='constant'
+    learning_rate_init : float, default=2e-2
+        Step size; with 'one_cycle' the peak of the cycle.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'one_cycle', 'cosine'}, default='one_cycle'
+        Step-size schedule. 'one_cycle' warms up to ``learning_rate_init`` and
+        anneals to nearly 0 over the ``max_iter`` epochs (one cycle per
+        ``fit``, per ``partial_fit`` epoch). With the defaults this reaches
+        Fashion-MNIST test accuracy 0.846 in 10 epochs, a few seconds on two
+        CPU cores (scikit-learn's ``LogisticRegression`` gets 0.842 in about
+        25 s; ``benchmarks/RESULTS.md``, case 2).
     batch_size : int or 'auto', default='auto'
-    max_iter : int, default=100
+        Rows per minibatch. 'auto' is ``n_samples // 64`` within [8, 1024]:
+        about 64 steps per epoch, so the default 10 epochs make enough steps
+        on small data and large batches keep the epochs fast on large data.
+    max_iter : int, default=10
         Epochs (iterations for 'lbfgs').
     tol, n_iter_no_change, momentum, nesterovs_momentum, early_stopping, \
 validation_fraction, shuffle, random_state, verbose, warm_start, device, init, callbacks
@@ -301,10 +311,10 @@ validation_fraction, shuffle, random_state, verbose, warm_start, device, init, c
         *,
         fit_intercept=True,
         solver="adam",
-        learning_rate_init=1e-2,
-        learning_rate="constant",
+        learning_rate_init=2e-2,
+        learning_rate="one_cycle",
         batch_size="auto",
-        max_iter=100,
+        max_iter=10,
         tol=1e-4,
         n_iter_no_change=10,
         momentum=0.9,
@@ -340,6 +350,9 @@ validation_fraction, shuffle, random_state, verbose, warm_start, device, init, c
         self.device = device
         self.init = init
         self.callbacks = callbacks
+
+    def _auto_batch_size(self, n_samples):
+        return max(8, min(1024, n_samples // 64))
 
     @property
     def coef_(self):

@@ -158,7 +158,9 @@ def test_solver_can_be_a_torch_optimizer_class():
 
 def test_early_stopping_records_validation_scores_and_stops():
     X, y = load_digits(return_X_y=True)
+    # a constant rate: the default one-cycle schedule would still be warming up
     clf = SoftmaxClassifier(early_stopping=True, n_iter_no_change=3, max_iter=200,
+                            learning_rate="constant", learning_rate_init=1e-2,
                             random_state=0).fit(X / 16, y)
     assert clf.n_iter_ < 200
     assert len(clf.validation_scores_) == clf.n_iter_
