@@ -77,8 +77,8 @@ def test_fold_models_never_read_their_validation_rows(Xy):
     probe = X.iloc[idx_valid[:200]]
     np.testing.assert_allclose(dirty["estimators"][0].predict(probe),
                                clean["estimators"][0].predict(probe), rtol=1e-9)
-    # the scrambled rows were scored, and badly
-    assert dirty["valid"][0] > 2 * clean["valid"][0]
+    # the scrambled rows were scored, and badly (shuffled prices: log-RMSE > 0.4)
+    assert dirty["valid"][0] > clean["valid"][0] + 0.1
     # Predicting is row by row too: other rows in the batch change nothing.
     fitted = clean["estimators"][0]
     batch = pd.concat([probe.iloc[:50], X_bad.iloc[idx_valid[50:200]]])
@@ -132,7 +132,8 @@ def test_grid_search_tunes_a_package_estimator_inside_the_pipeline(Xy):
     assert key in model.get_params()
     search = GridSearchCV(model, {key: [1e-4, 1e-2]}, scoring=log_rmse_scorer,
                           cv=KFold(2, shuffle=True, random_state=0)).fit(X, y)
-    # Measured: alpha=1e-2 scores about 0.146, 1e-4 (almost no penalty) about 0.16.
+    # Measured on these 2 folds: alpha=1e-2 scores 0.152, 1e-4 (almost no penalty) 0.157;
+    # both solved exactly (L-BFGS), so the order is deterministic.
     assert search.best_params_[key] == 1e-2
     assert -0.16 < search.best_score_ < -0.12
 
