@@ -192,6 +192,18 @@ class _Net(NeuralNet):
             batch_count += 1
         history.record(prefix + "_batch_count", batch_count)
 
+    def train_step_single(self, batch, **fit_params):
+        step = super().train_step_single(batch, **fit_params)
+        # L-BFGS evaluates the loss many times per step and never recovers from
+        # a NaN (its line search keeps extrapolating): without this it spends
+        # all max_fun evaluations on NaNs (15000 passes, minutes) before the
+        # guard sees the epoch end.
+        if isinstance(self.optimizer_, torch.optim.LBFGS) and torch.isnan(step["loss"]):
+            guard = dict(self.callbacks_).get("convergence_guard")
+            if guard is not None:
+                guard._diverge(self, "the training loss became nan")
+        return step
+
     def train_step(self, batch, **fit_params):
         optimizer = self.optimizer_
         if not _closure_free(optimizer):
@@ -262,7 +274,7 @@ class _ConvergenceGuard(Callback):
         self.snapshot_ = (
             len(net.history),
             {k: v.detach().clone() for k, v in net.module_.state_dict().items()},
-            copy.deepcopy(net.optimizer_.state_dict()),
+            _clone_state(net.optimizer_.state_dict()),
             generator.get_state() if generator is not None else None,
         )
 
@@ -271,7 +283,7 @@ class _ConvergenceGuard(Callback):
         net.module_.load_state_dict(weights)
         # load_state_dict keeps references to the tensors it is given; a copy
         # keeps the snapshot intact while the optimizer updates in place.
-        net.optimizer_.load_state_dict(copy.deepcopy(optimizer_state))
+        net.optimizer_.load_state_dict(_clone_state(optimizer_state))
         if generator_state is not None:
             net.iterator_train__generator.set_state(generator_state)
 
@@ -321,6 +333,21 @@ class _ConvergenceGuard(Callback):
             stacklevel=2,
         )
         raise KeyboardInterrupt  # skorch's way to end the fit loop cleanly
+
+
+def _clone_state(obj):
+    """Copy of a (nested dict/list) state dict with every tensor cloned.
+
+    ``copy.deepcopy`` of an optimizer state dict costs ~0.6 ms per call on a
+    small model, most of the guard's per-epoch cost; this is ~10x cheaper.
+    """
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().clone()
+    if isinstance(obj, dict):
+        return {k: _clone_state(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone_state(v) for v in obj]
+    return copy.deepcopy(obj)
 
 
 def _valid_score_from_outputs(estimator):
@@ -714,6 +741,12 @@ class BaseTorchEstimator(BaseEstimator):
             callbacks=self._callbacks(n_batches, max_epochs, bs, validate),
             device=device,
             verbose=int(bool(self._param("verbose"))),
+            # skorch's PrintLog formats a table every epoch even when silent
+            # (~0.5 ms an epoch, 5% of a 100-epoch fit of a small model)
+            **({} if self._param("verbose") else {"callbacks__print_log": None}),
+            # without a validation set skorch's valid_loss scorer only searches
+            # the history for a key that is never there
+            **({} if validate else {"callbacks__valid_loss": None}),
             l2=l2,
             l2_per_sample=per_sample,
             **{f"optimizer__{k}": v for k, v in opt_kwargs.items()},
