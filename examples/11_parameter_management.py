@@ -200,13 +200,14 @@ print(f"first-epoch loss from scratch {fresh.loss_curve_[0]:.3f}, "
 #
 # `sklearn_dl.save` writes the `state_dict` in safetensors and everything
 # else (parameters, fitted state) as JSON, so `load` runs no code from the
-# file. The tied layer comes back as one object.
+# file and imports nothing it names. The tied layer comes back as one object.
 
 # %%
 import sklearn_dl
 
 sklearn_dl.save(reg, "tied_mlp.safetensors")
-loaded = sklearn_dl.load("tied_mlp.safetensors")
+# functions of our own (init_normal) are stored by name only: pass them back
+loaded = sklearn_dl.load("tied_mlp.safetensors", init=init_normal)
 print(type(loaded).__name__, list(loaded.module_.state_dict())[:4], "...")
 assert np.array_equal(loaded.predict(X_train), reg.predict(X_train))
 assert loaded.module_[2].weight is loaded.module_[4].weight
