@@ -23,6 +23,10 @@ from _public_estimators import ESTIMATORS, ids, make_data, make_estimator
 
 PREDICT_METHODS = ("predict", "predict_proba", "predict_log_proba", "decision_function")
 
+# Bad arrays given to an estimator fitted on a DataFrame: scikit-learn warns
+# about the missing names before the error under test.
+pytestmark = pytest.mark.filterwarnings("ignore:X does not have valid feature names")
+
 
 def _object_X(X):
     X = X.astype(object)
