@@ -647,6 +647,29 @@ class BaseTorchEstimator(BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            For unusable input (NaN, inf, strings, sparse, wrong shapes, a
+            regression target given to a classifier, ...), with the problem
+            and the fix in the message (the table in ``docs/errors.md``).
+
+        Warns
+        -----
+        ConvergenceWarning
+            When the loss or the weights become NaN or inf. Training stops,
+            the weights of the last finite epoch are restored (so predictions
+            stay finite), and the message names the epoch and suggests a
+            smaller ``learning_rate_init`` or scaled features. A warning, not
+            an error, so that a hyper-parameter search scores the setting;
+            ``warnings.simplefilter("error", ConvergenceWarning)`` makes it one.
+
+        Notes
+        -----
+        Ctrl-C (``KeyboardInterrupt``) during training ends ``fit`` normally:
+        the estimator holds the last completed epoch and the history up to
+        it, and ``warm_start=True`` or ``partial_fit`` continue from there.
         """
         return self._fit(X, y, incremental=False)
 
