@@ -568,6 +568,8 @@ def load(path, module=None, **params):
         setattr(estimator, k, v)
     if history is not None:
         estimator.history_ = history
+    elif meta.get("module") is not None:  # history held objects JSON cannot: start a new one
+        estimator.history_ = History()
     if meta.get("module") is not None:
         _load_module(estimator, meta["module"], decoder, os.fspath(path))
     unused = set(tensors) - decoder.used
