@@ -11,10 +11,13 @@ import distributed
 import joblib
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV, KFold
 
-from sklearn_dl import LinearRegressorNN, SoftmaxClassifier
+from sklearn_dl import LinearRegressorNN, MLPClassifier, SoftmaxClassifier, TorchClassifier
+from sklearn_dl.modules import NestMLP
+from sklearn_dl.plotting import LivePlot
 
 
 def _search():
@@ -71,10 +74,28 @@ def test_grid_search_on_dask_equals_local_run(client):
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
-def test_fitted_estimator_pickles_and_predicts_the_same():
+@pytest.mark.parametrize("make", [
+    lambda: SoftmaxClassifier(max_iter=3, random_state=0),
+    lambda: MLPClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0,
+                          callbacks=[LivePlot(mode="text", sink=_quiet)]),
+    lambda: TorchClassifier(NestMLP, module__hidden=8, max_iter=3, random_state=0),
+], ids=["softmax", "mlp-with-callback", "torch-module-class"])
+def test_estimators_pickle_as_workers_receive_and_return_them(make):
     X, y = _data()
-    clf = SoftmaxClassifier(max_iter=3, random_state=0).fit(X, y)
-    again = pickle.loads(pickle.dumps(clf))
-    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+    # what a worker receives: the unfitted clone, with its module class and callbacks
+    sent = pickle.loads(pickle.dumps(clone(make())))
+    assert sent.get_params().keys() == make().get_params().keys()
+    fitted = sent.fit(X, y)
+    # a fitted model comes back (return_estimator=True, refit on a worker) intact
+    back = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(back.predict_proba(X), fitted.predict_proba(X))
+
+
+def test_fitted_regressor_pickles():
+    X, y = _data()
     reg = LinearRegressorNN(random_state=0).fit(X, X[:, 0] * 2.0)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(reg)).predict(X), reg.predict(X))
+
+
+def _quiet(*args, **kwargs):
+    """A sink for LivePlot's text lines (module level, so it pickles)."""
