@@ -9,10 +9,12 @@ Estimators differ only in the hooks at the bottom of :class:`BaseTorchEstimator`
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import numbers
 import secrets
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -333,6 +335,59 @@ class _ConvergenceGuard(Callback):
             stacklevel=2,
         )
         raise KeyboardInterrupt  # skorch's way to end the fit loop cleanly
+
+
+#: Below this many multiply-adds per forward pass (rows x weights of an
+#: all-Linear module), training and predict run on one intra-op thread.
+#: Threads cannot split such small ops profitably, and when the cores are
+#: shared, torch's OpenMP threads wait for each other at every op: the
+#: house-price fit (64 x 330 per batch) took 0.6-0.9 s on one thread and
+#: 3-15 s on two on a loaded 2-core machine (benchmarks/RESULTS.md).
+_SMALL_WORK = 4_000_000
+_threads_lock = threading.Lock()
+_threads_state = {"users": 0, "saved": None}
+
+
+@contextlib.contextmanager
+def _few_threads_if_small(module, rows, device):
+    """One intra-op thread while a small all-Linear module runs on the CPU.
+
+    Reference-counted, so that concurrent fits in threads (joblib's
+    threading backend, dask) restore the user's setting only when the last
+    one ends.
+    """
+    if torch.device(device).type != "cpu" or rows * _linear_weights(module) >= _SMALL_WORK:
+        yield
+        return
+    with _threads_lock:
+        if _threads_state["users"] == 0:
+            _threads_state["saved"] = torch.get_num_threads()
+            torch.set_num_threads(1)
+        _threads_state["users"] += 1
+    try:
+        yield
+    finally:
+        with _threads_lock:
+            _threads_state["users"] -= 1
+            if _threads_state["users"] == 0:
+                torch.set_num_threads(_threads_state["saved"])
+
+
+def _linear_weights(module):
+    """Multiply-adds per row of a module whose only parameters are nn.Linear's.
+
+    Infinite for anything else (a convolution reuses its weights at every
+    position, so its parameter count says nothing about its work).
+    """
+    total = 0
+    for m in module.modules():
+        params = list(m.parameters(recurse=False))
+        if not params:
+            continue
+        if not isinstance(m, torch.nn.Linear):
+            return math.inf
+        total += m.weight.numel()
+    return total
 
 
 def _clone_state(obj):
@@ -714,7 +769,8 @@ class BaseTorchEstimator(BaseEstimator):
             if self._param("learning_rate") in ("one_cycle", "cosine"):
                 _restart_schedule(net, len(train_ds), epochs)
             epochs_before = len(net.history)
-            net.partial_fit(train_ds, None, epochs=epochs)
+            with _few_threads_if_small(net.module_, net.batch_size, device):
+                net.partial_fit(train_ds, None, epochs=epochs)
         self.net_ = net
         self._set_fitted_attributes(net, len(net.history) - epochs_before, epochs, incremental)
         return self
@@ -826,8 +882,10 @@ class BaseTorchEstimator(BaseEstimator):
         if was_training:
             module.eval()
         try:
-            with torch.inference_mode():
+            with torch.inference_mode(), contextlib.ExitStack() as stack:
                 Xt = self._to_tensor(X, device, dtype)
+                rows = min(len(Xt), _PREDICT_CHUNK) + _PREDICT_ROW_MULTIPLE
+                stack.enter_context(_few_threads_if_small(module, rows, device))
                 outs = []
                 for start in range(0, len(Xt), _PREDICT_CHUNK):
                     block = Xt[start:start + _PREDICT_CHUNK]

@@ -162,3 +162,30 @@ def test_half_squared_error_is_unchanged():
         warnings.simplefilter("ignore", ConvergenceWarning)
         reg.fit(rng.normal(size=(40, 3)), rng.normal(size=40))
     assert np.isfinite(reg.loss_)
+
+
+class ThreadProbe(Callback):
+    def on_batch_end(self, net, **kwargs):
+        self.threads_ = torch.get_num_threads()
+
+
+def test_small_models_train_on_one_thread_and_the_setting_is_restored(iris):
+    X, y = iris
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        # 4 features x 3 classes: 12 multiply-adds a row, far below the limit
+        small = SoftmaxClassifier(max_iter=1, callbacks=[("probe", ThreadProbe())]).fit(X, y)
+        assert dict(small.net_.callbacks_)["probe"].threads_ == 1
+        assert torch.get_num_threads() == 2
+        # 200 rows x (4*4000 + 4000*3) weights: above it, torch's setting is kept
+        big = MLPClassifier((4000,), batch_size=200, max_iter=1,
+                            callbacks=[("probe", ThreadProbe())])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            big.fit(np.vstack([X, X]), np.concatenate([y, y]))
+        assert dict(big.net_.callbacks_)["probe"].threads_ == 2
+        small.predict(X)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
