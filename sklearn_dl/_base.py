@@ -323,8 +323,9 @@ class _ConvergenceGuard(Callback):
         kept = (f"the weights of epoch {self.snapshot_[0]}, the last finite one, are "
                 "restored" if self.snapshot_[0] else
                 "no epoch finished with finite values, so the model keeps its initial weights")
-        if isinstance(net.optimizer_, torch.optim.LBFGS):
-            fix = ("L-BFGS has no learning rate to lower: standardise X (and y for "
+        if isinstance(net.optimizer_, torch.optim.LBFGS) or getattr(
+                net.optimizer_, "has_line_search", False):
+            fix = ("The exact solver (solver='lbfgs') has no learning rate to lower: standardise X (and y for "
                    "regression), for example with StandardScaler, or increase alpha.")
         else:
             fix = (f"Use a smaller learning_rate_init (it is {net.lr:g}) or standardise "

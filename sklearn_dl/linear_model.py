@@ -656,6 +656,9 @@ class ProximalL1(Callback):
 
 
 class ProximalGradient(torch.optim.Optimizer):
+    #: Full batch with its own step size: there is no learning rate to lower.
+    has_line_search = True
+
     """Accelerated proximal gradient (FISTA) for a smooth loss plus ``l1 * ||W||_1``.
 
     Full-batch and deterministic, like :class:`torch.optim.LBFGS`: one
@@ -738,6 +741,9 @@ class ProximalGradient(torch.optim.Optimizer):
         x = [p.detach().clone() for p in self._params]
         f_y, g_y = self._evaluate(closure, x)
         first_loss = f_y
+        if not math.isfinite(f_y):
+            # nothing to descend from: the convergence guard reports it at epoch end
+            return torch.tensor(first_loss)
         t = state.get("step_size") or self._initial_step(closure, x, g_y)
         y, theta, n_iter, converged, gmap = x, 1.0, 0, False, math.inf
         while n_iter < max_iter:
@@ -752,6 +758,8 @@ class ProximalGradient(torch.optim.Optimizer):
                 if f_z <= bound + 1e-11 * max(1.0, abs(f_y)):
                     break
                 t *= 0.5
+            if not (t > 0 and math.isfinite(f_z)):
+                break  # the step underflowed: the problem is too badly scaled to descend
             z_next = self._prox_step(z, g_z, t, l1)
             gmap = max(float((a - b).abs().max()) for a, b in zip(z, z_next)) / t
             if gmap <= tol:

@@ -121,12 +121,28 @@ def test_lbfgs_divergence_is_caught_and_the_advice_is_to_scale_x(cls):
     messages = _fit_recording(est, X * 1e160, y)
     diverged = [m for m in messages if "diverged" in m]
     assert len(diverged) == 1, messages
-    assert "L-BFGS has no learning rate" in diverged[0] and "StandardScaler" in diverged[0]
+    assert "no learning rate to lower" in diverged[0] and "StandardScaler" in diverged[0]
     assert "keeps its initial weights" in diverged[0]  # L-BFGS runs one "epoch"
     for p in est.module_.parameters():
         assert torch.isfinite(p).all()
     out = est.predict(X)
     assert len(out) == len(X) and (out.dtype.kind != "f" or np.isfinite(out).all())
+
+
+@pytest.mark.parametrize("l1_ratio", [0.5, 1.0])
+def test_fista_divergence_is_caught_with_the_same_advice(l1_ratio):
+    # solver='lbfgs' with an L1 part runs proximal gradient (FISTA); a loss
+    # that is inf at the start used to underflow its step size to 0 and
+    # crash with ZeroDivisionError.
+    from sklearn_dl import LinearRegressorNN
+
+    X, y = make_data(LinearRegressorNN())
+    est = LinearRegressorNN(alpha=0.1, l1_ratio=l1_ratio, solver="lbfgs", random_state=0)
+    messages = _fit_recording(est, X * 1e160, y)
+    diverged = [m for m in messages if "diverged" in m]
+    assert len(diverged) == 1, messages
+    assert "no learning rate to lower" in diverged[0]
+    assert np.isfinite(est.predict(X)).all()
 
 
 def test_divergence_can_be_turned_into_an_error():
