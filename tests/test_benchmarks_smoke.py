@@ -1,0 +1,90 @@
+"""The benchmark harness (benchmarks/run.py) still runs, end to end, on tiny data.
+
+Speed is not asserted here (the suite shares two cores); what is asserted is
+that every case runs every contender and that the report says, per target,
+what was measured and whether it was met.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+THREADS_BEFORE = __import__("torch").get_num_threads()
+
+
+@pytest.fixture(scope="module")
+def run_module():
+    spec = importlib.util.spec_from_file_location("benchmarks_run", ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def quick_report(run_module, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    # --quick: 2,000 Fashion-MNIST rows, 10 house-price epochs, 1k-4k synthetic rows
+    # one thread: the suite runs two workers on two cores
+    run_module.main(["--quick", "--threads", "1", "--cases", "1,2,3,4,5,6,7", "--out", str(out)])
+    return out
+
+
+def test_every_case_reports_every_contender(quick_report):
+    report = json.loads((quick_report / "results.json").read_text())
+    cases = report["cases"]
+    assert sorted(cases, key=int) == ["1", "2", "3", "4", "5", "6", "7"]
+    for k in ("1", "3", "6"):
+        assert {"sklearn_dl", "hand loop", "skorch", "scikit-learn"} <= set(cases[k]["results"])
+    assert {"sklearn_dl", "hand loop", "scikit-learn"} <= set(cases["2"]["results"])
+    assert {"sklearn_dl (1 row)", "skorch (1 row)", "scikit-learn (1 row)",
+            "hand loop (1,000 rows)"} <= set(cases["5"]["results"])
+    for k in ("1", "2", "3", "5", "6"):
+        for name, rec in cases[k]["results"].items():
+            assert 0 < rec["min"] <= rec["median"] <= rec["max"], (k, name)
+    # the ceiling: a measured matmul rate and the fraction the MLP epochs reach
+    ceiling = cases["1"]["ceiling"]
+    assert ceiling["matmul_flops_per_s"] > 1e8
+    assert 0 < cases["1"]["results"]["sklearn_dl"]["extra"]["fraction_of_matmul_peak"] < 1
+    # scaling: a time per size and a fitted slope for each of our estimators
+    scaling = cases["4"]
+    assert [r["rows"] for r in scaling["scaling"]] == [1_000, 2_000, 4_000]
+    assert all(np.isfinite(s) for s in scaling["slopes"].values())
+    assert all(r["epoch_s"]["hand loop (softmax)"] > 0 for r in scaling["scaling"])
+    # 1 epoch on 2,000 rows still learns something (10 classes: chance is 0.1)
+    assert cases["1"]["results"]["sklearn_dl"]["extra"]["test_accuracy"] > 0.5
+
+
+def test_targets_are_judged_and_gpu_case_says_why_it_skipped(quick_report):
+    report = json.loads((quick_report / "results.json").read_text())
+    targets = [t for case in report["cases"].values() for t in case.get("targets", [])]
+    names = {t["name"] for t in targets}
+    assert {"s/epoch vs hand loop", "s/epoch vs skorch", "fit time vs skorch",
+            "1-row median (ms)", "test accuracy"} <= names
+    assert all(isinstance(t["met"], bool) and t["value"] is not None for t in targets)
+    gpu = report["cases"]["7"]
+    assert ("skipped" in gpu) != ("sub" in gpu)  # skipped with a reason, or run on CUDA
+
+
+def test_results_markdown_has_a_row_per_target_and_table_per_case(quick_report):
+    text = (quick_report / "RESULTS.md").read_text()
+    assert "--quick: tiny data, not results" in text
+    for k in range(1, 8):
+        assert f"## Case {k}:" in text
+    assert text.count("| yes |") + text.count("| **no** |") >= 2 * 8  # summary + per case
+    assert "| sklearn_dl |" in text and "| skorch |" in text and "| hand loop |" in text
+
+
+def test_cases_option_rejects_unknown_case(run_module, tmp_path):
+    with pytest.raises(SystemExit):
+        run_module.main(["--quick", "--cases", "9", "--out", str(tmp_path)])
+
+
+def test_threads_option_is_undone_after_the_run(quick_report):
+    import torch
+
+    # main(["--threads", "1"]) ran in this process: torch's setting is back
+    assert torch.get_num_threads() == THREADS_BEFORE
