@@ -30,7 +30,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler, ProgressBar
-from skorch.dataset import Dataset
+from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
@@ -209,7 +209,16 @@ class _Net(NeuralNet):
     def train_step(self, batch, **fit_params):
         optimizer = self.optimizer_
         if not _closure_free(optimizer):
-            return super().train_step(batch, **fit_params)
+            step = super().train_step(batch, **fit_params)
+            # A closure optimizer (L-BFGS, FISTA) evaluates the loss many times
+            # per step and skorch keeps the first value, the loss *before*
+            # optimising: record the loss at the weights the step ended on.
+            with torch.no_grad():
+                Xi, yi = unpack_data(batch)
+                y_pred = self.infer(Xi, **fit_params)
+                step["loss"] = self.get_loss(y_pred, yi, X=Xi, training=True)
+                step["y_pred"] = y_pred
+            return step
         # zero_grad(set_to_none=True) without its profiler record_function
         for group in optimizer.param_groups:
             for p in group["params"]:

@@ -216,3 +216,13 @@ def test_cuda_request_without_gpu_is_a_clear_error():
     X, y = day1_data(20)
     with pytest.raises(ValueError, match="torch.cuda.is_available"):
         LinearRegressorNN(device="cuda").fit(X, y)
+
+
+def test_lbfgs_records_the_loss_at_the_optimum_not_the_start():
+    X, y = load_diabetes(return_X_y=True)
+    ours = LinearRegressorNN(tol=1e-7, max_iter=2000).fit(X, y)
+    ref = LinearRegression().fit(X, y)
+    # the objective is half the mean squared error (ElasticNet's data term)
+    optimum = 0.5 * np.mean((ref.predict(X) - y) ** 2)
+    assert ours.loss_ == pytest.approx(optimum, rel=1e-6)
+    assert ours.loss_curve_[-1] == ours.loss_
