@@ -11,10 +11,13 @@ if [ ! -x .venv/bin/python ]; then
 fi
 VPY=.venv/bin/python
 
-# Install a CPU torch first: an unpinned torch pulled in by a dependency may
-# otherwise be a multi-GB CUDA build.  Override with SKLEARN_DL_TORCH.
+# Install torch first: an unpinned torch pulled in by a dependency may
+# otherwise be a multi-GB CUDA build.  SKLEARN_DL_TORCH holds pip arguments
+# (word-split on purpose), e.g. for PyTorch's CPU wheel index:
+#   SKLEARN_DL_TORCH="--index-url https://download.pytorch.org/whl/cpu torch"
 if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
-    "$VPY" -m pip install -q "${SKLEARN_DL_TORCH:-torch==2.13.0}"
+    # shellcheck disable=SC2086
+    "$VPY" -m pip install -q ${SKLEARN_DL_TORCH:-torch==2.13.0}
 fi
 "$VPY" -m pip install -q -e ".[dev${SKLEARN_DL_EXTRAS:-}]"
 
