@@ -39,7 +39,7 @@ from .init import INIT_SCHEMES, apply_init
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
 #: Rows per forward pass at predict time: bounds memory, keeps big matmuls.
-_PREDICT_CHUNK = 8192
+_PREDICT_CHUNK = 16384
 #: Every forward pass at predict time gets a multiple of this many rows (the
 #: input zero-padded). BLAS picks another kernel for 1-3 rows (and, threaded,
 #: for some odd counts), so a sample's outputs would change in the last bits
