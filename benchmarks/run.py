@@ -93,8 +93,8 @@ def interleave(contenders, repeats, device="cpu"):
     extras of the last run.
     """
     out = {name: {"wall": [], "cpu": [], "extra": {}} for name in contenders}
-    for _ in range(repeats):
-        for name, fn in contenders.items():
+    for r in range(repeats):
+        for name, fn in _rotated(contenders, r):
             _sync(device)
             c0, t0 = time.process_time(), time.perf_counter()
             extra = fn()
@@ -107,6 +107,17 @@ def interleave(contenders, repeats, device="cpu"):
     for rec in out.values():
         _summarise(rec)
     return out
+
+
+def _rotated(contenders, r):
+    """The contenders starting at the r-th: each follows each other as often.
+
+    What runs just before matters: scikit-learn's OpenBLAS threads keep
+    spinning for a while after a call and slow the torch call that follows.
+    """
+    items = list(contenders.items())
+    r %= len(items)
+    return items[r:] + items[:r]
 
 
 def _summarise(rec, scale=1.0):
@@ -137,12 +148,20 @@ def profile_call(fn, top=15):
     return "\n".join(lines[start:start + top + 1])
 
 
-def peak_rss_during(fn):
-    """``(result, extra bytes)``: peak resident memory above the level before ``fn``.
+def peak_memory_during(fn, device="cpu"):
+    """``(result, extra bytes)``: peak memory above the level before ``fn``.
 
-    Linux only: resets the kernel's high-water mark (``/proc/self/clear_refs``)
-    and reads ``VmHWM`` afterwards; None elsewhere.
+    CUDA: torch's peak allocated bytes. CPU, Linux only: resets the kernel's
+    resident-memory high-water mark (``/proc/self/clear_refs``) and reads
+    ``VmHWM`` afterwards; None elsewhere.
     """
+    if str(device).startswith("cuda"):
+        torch.cuda.synchronize()
+        before = torch.cuda.memory_allocated()
+        torch.cuda.reset_peak_memory_stats()
+        result = fn()
+        torch.cuda.synchronize()
+        return result, max(0, torch.cuda.max_memory_allocated() - before)
     try:
         with open("/proc/self/clear_refs", "w") as f:
             f.write("5")
@@ -542,7 +561,7 @@ def case4(settings, device=None):
         row = {"rows": n, "data_bytes": data_bytes, "epoch_s": {}, "fit": {}, "peak_over_data": {}}
         for name, make in makers.items():
             with _quiet():
-                _, extra = peak_rss_during(lambda: make().fit(X, y))
+                _, extra = peak_memory_during(lambda: make().fit(X, y), device)
             row["peak_over_data"][name] = (
                 None if extra is None else (data_bytes + extra) / data_bytes)
 
@@ -600,8 +619,9 @@ def case4(settings, device=None):
                 "median of epochs 2..3 by the contender's own clock (skorch's EpochTimer, "
                 "the loop's timer), so the one-off fit setup is not counted as epoch time; "
                 f"skorch up to {skorch_max:,} rows (its per-sample DataLoader takes minutes "
-                "beyond); peak memory = (data + peak resident growth during fit) / data, "
-                "from the kernel's high-water mark (VmHWM)"),
+                "beyond); peak memory = (data + peak growth during fit) / data: resident memory "
+                "from the kernel's high-water mark (VmHWM) on the CPU, torch's peak "
+                "allocation on a GPU (where the data are copied to the device)"),
         scaling=rows, slopes=slopes, targets=targets,
     )
 
@@ -637,8 +657,8 @@ def case5(settings):
         for fn in predictors.values():  # warm up every path once
             fn(A)
         times = {name: [] for name in predictors}
-        for _ in range(calls):  # interleaved call by call
-            for name, fn in predictors.items():
+        for i in range(calls):  # interleaved call by call, in rotating order
+            for name, fn in _rotated(predictors, i):
                 t0 = time.perf_counter()
                 fn(A)
                 times[name].append(time.perf_counter() - t0)
@@ -652,7 +672,8 @@ def case5(settings):
         title="Prediction latency, MLP 784-256-10 (predict)",
         unit="s per call",
         recipe=(f"median of {calls_1} single-row and {calls_big} {n_big:,}-row predict calls "
-                "per contender, interleaved call by call; spread = 10th-90th percentile"),
+                "per contender, interleaved call by call in rotating order; spread = "
+                "10th-90th percentile"),
         labels=["1 row", f"{n_big:,} rows"],
         results=results,
         targets=[_target("1-row median (ms)", med_1 * 1e3, 0.3)],
@@ -721,17 +742,24 @@ def case6(settings, device=None):
     )
 
 
-def case7(settings):
-    """Cases 1, 4 and 6 on a CUDA GPU."""
-    if not torch.cuda.is_available():
-        return dict(
-            title="GPU: cases 1, 4 and 6 on CUDA",
-            skipped=(f"no CUDA GPU: torch {torch.__version__} reports "
-                     "torch.cuda.is_available() == False on this machine"),
-        )
-    out = {"title": f"GPU ({torch.cuda.get_device_name(0)}): cases 1, 4 and 6", "sub": {}}
+def case7(settings, device=None):
+    """Cases 1, 4 and 6 on a CUDA GPU.
+
+    ``device`` other than CUDA is for the smoke test, which checks on the
+    CPU that this case assembles and reports its sub-cases.
+    """
+    if device is None:
+        if not torch.cuda.is_available():
+            return dict(
+                title="GPU: cases 1, 4 and 6 on CUDA",
+                skipped=(f"no CUDA GPU: torch {torch.__version__} reports "
+                         "torch.cuda.is_available() == False on this machine"),
+            )
+        device = "cuda"
+    name = torch.cuda.get_device_name(0) if str(device).startswith("cuda") else str(device)
+    out = {"title": f"GPU ({name}): cases 1, 4 and 6", "sub": {}}
     for k, fn in ((1, case1), (4, case4), (6, case6)):
-        out["sub"][k] = fn(settings, device="cuda")
+        out["sub"][k] = fn(settings, device=device)
     out["targets"] = [dict(t, name=f"case {k} {t['name']}")
                       for k, sub in out["sub"].items() for t in sub.get("targets", [])]
     return out
@@ -898,7 +926,8 @@ def write_report(report, out_dir):
         "# Benchmarks: sklearn_dl side by side", "",
         "Generated by `python benchmarks/run.py " + " ".join(report["argv"]) + "`; the numbers "
         "are from one run on the machine below (machine-readable: `results.json`). "
-        "Timings are wall-clock medians of interleaved repeats (A B C A B C ...); the CPU "
+        "Timings are wall-clock medians of interleaved repeats in rotating order (A B C, "
+        "B C A, C A B ...); the CPU "
         "column is the process's CPU time. The hand-written analysis and profiles follow the "
         "tables (`benchmarks/NOTES.md`).", "",
         f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} with "
@@ -954,7 +983,14 @@ def main(argv=None):
                         help="also profile the sklearn_dl contender (cProfile) per case")
     parser.add_argument("--out", default=str(HERE),
                         help="folder for RESULTS.md and results.json (default: benchmarks/)")
+    parser.add_argument("--render", action="store_true",
+                        help="only rewrite RESULTS.md from the results.json in --out "
+                             "(after editing NOTES.md)")
     args = parser.parse_args(argv)
+    if args.render:
+        report = json.loads((Path(args.out) / "results.json").read_text())
+        write_report(report, args.out)
+        return report
     cases = [int(c) for c in args.cases.split(",") if c.strip()]
     unknown = sorted(set(cases) - set(CASES))
     if unknown:
@@ -968,6 +1004,14 @@ def main(argv=None):
     limits = contextlib.nullcontext()
     if args.threads:
         from threadpoolctl import threadpool_limits
+
+        # threadpool_limits only limits the libraries already loaded: load
+        # scipy's own OpenBLAS (LogisticRegression, Ridge) first, or it runs
+        # on every core and its spinning threads tax the other contenders
+        import scipy.linalg  # noqa: F401
+        import scipy.optimize  # noqa: F401
+        import sklearn.linear_model  # noqa: F401
+        import sklearn.neural_network  # noqa: F401
 
         # BLAS and OpenMP (scikit-learn, numpy); applied as soon as constructed
         limits = threadpool_limits(args.threads)

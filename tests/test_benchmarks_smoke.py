@@ -88,3 +88,15 @@ def test_threads_option_is_undone_after_the_run(quick_report):
 
     # main(["--threads", "1"]) ran in this process: torch's setting is back
     assert torch.get_num_threads() == THREADS_BEFORE
+
+
+def test_gpu_case_assembles_its_sub_cases(run_module):
+    # The GPU case reruns cases 1, 4 and 6 on another device; on the CPU here
+    # it checks the assembly and the report, not a GPU
+    settings = run_module.Settings(quick=True)
+    case = run_module.case7(settings, device="cpu")
+    assert sorted(case["sub"]) == [1, 4, 6]
+    assert {t["name"] for t in case["targets"]} >= {"case 1 s/epoch vs skorch",
+                                                     "case 6 test accuracy"}
+    text = "\n".join(run_module._case_markdown("7", case))
+    assert text.count("### GPU: case") == 3
