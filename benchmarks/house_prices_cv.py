@@ -20,7 +20,6 @@ import platform
 import time
 import warnings
 
-import numpy as np
 import sklearn
 import torch
 

@@ -27,7 +27,6 @@ import os
 import warnings
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 

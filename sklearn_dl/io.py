@@ -32,7 +32,6 @@ file names: only unpickle files you trust.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import importlib
 import json

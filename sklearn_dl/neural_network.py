@@ -14,7 +14,6 @@ import copy
 import inspect
 from numbers import Integral, Real
 
-import numpy as np
 import torch
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from torch import nn
