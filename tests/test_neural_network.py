@@ -215,6 +215,66 @@ def test_dropout_trains_only_and_predictions_are_deterministic(digits):
     np.testing.assert_array_equal(again.predict_proba(X_test), proba)
 
 
+class StartOfTraining(Callback):
+    """Records the initial weights and the torch RNG state dropout will draw from."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.weights = copy.deepcopy(net.module_.state_dict())
+        self.rng = torch.get_rng_state()
+
+
+def test_seeds_dropout_setting_is_d2ls_training_loop_exactly(fashion_subset):
+    """The seed's dropout run (Days 7-8) through MLPClassifier is d2l's loop, step for step.
+
+    Started from the same weights and RNG state, with the batches in order
+    (``shuffle=False``), the estimator and d2l's ``train_ch3`` loop draw the
+    same dropout masks and take the same SGD steps. Their final accuracies on
+    the full data therefore differ only through the seed-dependent draws;
+    benchmarks/fashion_mnist_mlp.py compares the two over 32 seeds.
+    """
+    X, y = fashion_subset[0], fashion_subset[1]
+    epochs = 4
+    clf = MLPClassifier((256, 256), dropout=(0.2, 0.5), solver="sgd", learning_rate_init=0.5,
+                        momentum=0.0, batch_size=256, alpha=0.0, init="normal",
+                        max_iter=epochs, shuffle=False, random_state=0,
+                        callbacks=[("start", StartOfTraining())]).fit(X, y)
+    start = dict(clf.net_.callbacks_)["start"]
+
+    # d2l 4.6 (dropout, concise): nn.Sequential + CrossEntropyLoss(reduction='none'),
+    # l.mean().backward(), torch.optim.SGD(lr=0.5), batch 256
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.2),
+                        nn.Linear(256, 256), nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10))
+    with torch.no_grad():
+        for p, w in zip(net.parameters(), start.weights.values(), strict=True):
+            p.copy_(w)
+    loss = nn.CrossEntropyLoss(reduction="none")
+    trainer = torch.optim.SGD(net.parameters(), lr=0.5)
+    Xt, yt = torch.as_tensor(X), torch.as_tensor(y.astype(np.int64))
+    epoch_losses = []
+    with torch.random.fork_rng():
+        torch.set_rng_state(start.rng)
+        net.train()
+        for _ in range(epochs):
+            total = 0.0
+            for i in range(0, len(yt), 256):
+                l = loss(net(Xt[i:i + 256]), yt[i:i + 256])
+                trainer.zero_grad()
+                l.mean().backward()
+                trainer.step()
+                total += l.sum().item()
+            epoch_losses.append(total / len(yt))
+
+    np.testing.assert_allclose(clf.loss_curve_, epoch_losses, rtol=1e-6)
+    linears = [m for m in net if isinstance(m, nn.Linear)]
+    for coef, intercept, layer in zip(clf.coefs_, clf.intercepts_, linears, strict=True):
+        np.testing.assert_allclose(coef, layer.weight.detach().numpy().T, rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(intercept, layer.bias.detach().numpy(), rtol=1e-5, atol=1e-7)
+    net.eval()
+    with torch.no_grad():
+        np.testing.assert_array_equal(clf.predict(X), net(Xt).argmax(1).numpy())
+    assert clf.loss_curve_[-1] < 0.9 * clf.loss_curve_[0]  # it learned something
+
+
 def test_dropout_per_layer_must_match_hidden_layers(iris):
     X, y = iris
     with pytest.raises(ValueError, match="one probability per hidden layer"):
