@@ -262,7 +262,54 @@ class HouseFeatures(TransformerMixin, BaseEstimator):
         return tags
 
 
-class ClipToTrainingRange(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _NumericColumnTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+    """Shared ``fit``/``transform`` of the column-wise numeric transformers below.
+
+    Both validate ``X`` as float64 with NaN allowed (NaN passes through) and
+    keep one value per column; subclasses supply ``_fit_columns(X)`` and
+    ``_transform_columns(X)`` (``X`` is a validated copy it may modify).
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the per-column values from ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : ignored
+
+        Returns
+        -------
+        self : object
+        """
+        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+        self._fit_columns(X)
+        return self
+
+    def transform(self, X):
+        """``X`` transformed column by column; NaN stays NaN.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_features)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False, copy=True,
+                          ensure_all_finite="allow-nan")
+        return self._transform_columns(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+class ClipToTrainingRange(_NumericColumnTransformer):
     """Clip each column to quantiles of the training data.
 
     A linear model extrapolates: a house far larger than any it was trained
@@ -294,51 +341,20 @@ class ClipToTrainingRange(OneToOneFeatureMixin, TransformerMixin, BaseEstimator)
     def __init__(self, quantile=0.01):
         self.quantile = quantile
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Learn the bounds from ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self : object
-        """
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+    def _fit_columns(self, X):
         self.lower_ = np.nanquantile(X, self.quantile, axis=0)
         self.upper_ = np.nanquantile(X, 1.0 - self.quantile, axis=0)
-        return self
 
-    def transform(self, X):
-        """``X`` clipped column by column; NaN stays NaN.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self, "lower_")
-        X = validate_data(self, X, dtype=np.float64, reset=False,
-                          ensure_all_finite="allow-nan")
-        return np.clip(X, self.lower_, self.upper_)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
+    def _transform_columns(self, X):
+        return np.clip(X, self.lower_, self.upper_, out=X)
 
 
-class Log1pSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class Log1pSkewed(_NumericColumnTransformer):
     """``log1p`` of the non-negative columns whose training skewness is large.
 
     Areas and counts of the houses are right-skewed; on a log scale their
-    relation to the log price is closer to linear.
+    relation to the log price is closer to linear. A negative value met in a
+    transformed column after training (none was seen in it) counts as 0.
 
     Parameters
     ----------
@@ -365,50 +381,15 @@ class Log1pSkewed(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
     def __init__(self, min_skew=0.5):
         self.min_skew = min_skew
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
-        """Choose the columns from ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-        y : ignored
-
-        Returns
-        -------
-        self : object
-        """
-        X = validate_data(self, X, dtype=np.float64, ensure_all_finite="allow-nan")
+    def _fit_columns(self, X):
         with np.errstate(invalid="ignore", divide="ignore"):
             skewness = np.nan_to_num(skew(X, axis=0, nan_policy="omit"), nan=0.0)
         self.log_columns_ = (np.nanmin(X, axis=0) >= 0) & (skewness > self.min_skew)
-        return self
 
-    def transform(self, X):
-        """``X`` with ``log1p`` applied to the chosen columns.
-
-        A negative value in a chosen column (never seen in training) counts
-        as 0.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_features)
-        """
-        check_is_fitted(self, "log_columns_")
-        X = validate_data(self, X, dtype=np.float64, reset=False, copy=True,
-                          ensure_all_finite="allow-nan")
+    def _transform_columns(self, X):
         cols = self.log_columns_
         X[:, cols] = np.log1p(np.clip(X[:, cols], 0.0, None))
         return X
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        return tags
 
 
 class DropLargeHouses(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
