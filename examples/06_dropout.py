@@ -107,9 +107,10 @@ for label, dropout in settings.items():
         continue  # the comparison needs the full run to mean anything
     clf = MLPClassifier(hidden_layer_sizes=(256, 256), dropout=dropout, alpha=0.0, **seed_sgd)
     clf.fit(X_train, y_train)
-    results[label] = clf.score(X_train, y_train), clf.score(X_test, y_test)
+    results[label] = (clf.score(X_train, y_train), clf.score(X_test, y_test),
+                      clf.loss_curve_[-1])
     print(f"dropout {label:10s} train acc {results[label][0]:.3f}  "
-          f"test acc {results[label][1]:.3f}")
+          f"test acc {results[label][1]:.3f}  last epoch's training loss {results[label][2]:.3f}")
 concise = clf if QUICK else None
 
 # %%
@@ -197,5 +198,9 @@ target = 0.5 if QUICK else 0.82
 assert hand_acc > target and results["(0.2, 0.5)"][1] > target, (hand_acc, results)
 assert same
 if not QUICK:
-    # (0.7, 0.5) drops most of the first layer: it fits the training data least
-    assert results["(0.7, 0.5)"][0] < results["(0.2, 0.5)"][0], results
+    # (0.7, 0.5) drops most of the first layer: its training loss (with
+    # dropout on) stays highest, (0.1, 0.2)'s lowest. Final accuracies differ
+    # by less than lr 0.5's epoch-to-epoch noise: with two torch threads
+    # (0.7, 0.5) even ended on the higher training accuracy (0.851 vs 0.845).
+    loss = {k: v[2] for k, v in results.items()}
+    assert loss["(0.7, 0.5)"] > loss["(0.2, 0.5)"] > loss["(0.1, 0.2)"], loss
