@@ -80,16 +80,13 @@ def _versions():
 
 
 def _public_estimators():
-    """Name -> class of every public estimator of sklearn_dl that imports."""
+    """Name -> class of every public estimator of sklearn_dl."""
     import sklearn_dl
     from sklearn_dl._base import BaseTorchEstimator
 
     classes = {}
     for name in sklearn_dl.__all__:
-        try:
-            obj = getattr(sklearn_dl, name)
-        except ImportError:  # a submodule still missing in a partial install
-            continue
+        obj = getattr(sklearn_dl, name)
         if isinstance(obj, type) and issubclass(obj, BaseTorchEstimator):
             classes[name] = obj
     return classes
@@ -147,7 +144,10 @@ class _Encoder:
 
     def _tensor(self, path, tensor):
         key = f"state/{path}"
-        self.tensors[key] = tensor.detach().cpu().contiguous()
+        # A copy: two attributes holding one array (``classes_`` is
+        # ``_label_encoder.classes_``) would otherwise give tensors sharing
+        # memory, which safetensors refuses.
+        self.tensors[key] = tensor.detach().cpu().contiguous().clone()
         return key
 
     def encode(self, value, path):

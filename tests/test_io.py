@@ -105,6 +105,25 @@ def test_unfitted_estimator_round_trips_its_parameters(cls, tmp_path):
         loaded.predict(make_data(est)[0])
 
 
+CLASSIFIERS = [c for c in ESTIMATORS if is_classifier(c())]
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS, ids=ids(CLASSIFIERS))
+def test_classifier_trained_on_integer_labels_round_trips(cls, tmp_path):
+    # Integer labels (Fashion-MNIST's 0..9) make classes_ a numeric array that
+    # is the label encoder's own: both are stored as tensors, which must not
+    # share memory (safetensors refuses that).
+    est = make_estimator(cls)
+    X, y = make_data(est)
+    y = np.searchsorted(np.unique(y), y)  # 0, 1, 2
+    _fit(est, X, y)
+    save(est, tmp_path / "m.safetensors")
+    loaded = load(tmp_path / "m.safetensors")
+    _assert_same_predictions(est, loaded, X)
+    assert loaded.classes_.dtype == est.classes_.dtype
+    np.testing.assert_array_equal(loaded.classes_, [0, 1, 2])
+
+
 def test_multi_output_regression_round_trip(tmp_path):
     for cls in [c for c in ESTIMATORS if not is_classifier(c())]:
         est = make_estimator(cls)
