@@ -372,6 +372,44 @@ def test_fashion_mnist_download_test_part_only(server):
         load_fashion_mnist("train")
 
 
+def _test_part_only(home):
+    for name in _fashion_mnist.PARTS["test"]:
+        shutil.copy(DEBIAN / f"{name}.gz", _put(home / "fashion-mnist", f"{name}.gz", b""))
+
+
+def test_fashion_mnist_other_part_is_never_downloaded(server, tmp_path):
+    # Only the test files are on disk: loading them with the default
+    # download=True asks the mirror for nothing (the train files would only
+    # complete the decoded cache; offline, each attempt cost seconds of retries).
+    home = tmp_path / "home"
+    _test_part_only(home)
+    for _ in range(2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            test = load_fashion_mnist("test", data_home=home)
+        assert test.data.shape == (10000, 784)
+    assert server.requests == []
+    # no decoded cache without all four files, and nothing else written
+    assert sorted(p.name for p in (home / "fashion-mnist").iterdir()) == [
+        "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+
+
+def test_fashion_mnist_damaged_other_part_warns_and_the_asked_part_loads(isolated):
+    home = isolated / "home"
+    _test_part_only(home)
+    bad = _put(home / "fashion-mnist", "train-images-idx3-ubyte.gz", gzip.compress(b"junk"))
+    _put(home / "fashion-mnist", "train-labels-idx1-ubyte.gz", gzip.compress(b"junk"))
+    with pytest.warns(RuntimeWarning, match="decodes the IDX files again") as record:
+        test = load_fashion_mnist("test", data_home=home, download=False)
+    assert len(record) == 1 and str(bad) in str(record[0].message)  # one warning, naming a file
+    assert test.data.shape == (10000, 784)
+    assert test.target_names[test.target[0]] == "Ankle boot"
+    assert not list(home.rglob("*.npy"))                       # no cache from damaged files
+    # The part asked for is never tolerated when damaged.
+    with pytest.raises(ChecksumError, match=str(bad)):
+        load_fashion_mnist("train", data_home=home, download=False)
+
+
 def test_fashion_mnist_bad_subset():
     with pytest.raises(ValueError, match="'train', 'test' or 'all'"):
         load_fashion_mnist("valid")

@@ -96,11 +96,13 @@ def load_fashion_mnist(subset="train", *, data_home=None, download=True, return_
     into the cache when ``download=True``. Each file read is checked against
     the sha256 of its published payload.
 
-    The first read decodes the IDX files and writes the 70,000 images as a
-    float32 ``.npy`` (about 220 MB, named after the checksums) into the
-    cache folder, ``data_home``'s or, when that is not writable, the
-    per-user one; later loads memory-map it and take a few milliseconds,
-    without reading the IDX files again.
+    The first read with all four files on disk decodes them and writes the
+    70,000 images as a float32 ``.npy`` (about 220 MB, named after the
+    checksums) into the cache folder, ``data_home``'s or, when that is not
+    writable, the per-user one; later loads memory-map it and take a few
+    milliseconds, without reading the IDX files again. Only the files of
+    ``subset`` are downloaded: while the other half is missing (or damaged,
+    which warns), each load decodes the IDX files of ``subset`` again.
 
     Parameters
     ----------
@@ -196,14 +198,27 @@ def _load_arrays(subset, data_home, download):
         for part in wanted:
             for name in PARTS[part]:
                 paths[name] = _locate(name, dirs, cache_dir, download, required=True)
+        # The other half only completes the decoded cache: it is looked for,
+        # never downloaded (that would cost every offline load its retries).
         for part in others:
             for name in PARTS[part]:
-                paths[name] = _locate(name, dirs, cache_dir, download, required=False)
-        if any(p is None for p in paths.values()):
-            # The other half is unavailable: decode what was asked, no cache.
-            return _concat([_decode_part(part, paths) for part in wanted])
-        # The asked-for part first, so that its errors are the ones reported.
-        decoded = {part: _decode_part(part, paths) for part in wanted + others}
+                paths[name] = _locate(name, dirs, cache_dir, False, required=False)
+        # The asked-for part first, so that its errors are the ones raised.
+        decoded = {part: _decode_part(part, paths) for part in wanted}
+        for part in others:
+            if any(paths[name] is None for name in PARTS[part]):
+                break  # not on disk: decode what was asked, no cache
+            try:
+                decoded[part] = _decode_part(part, paths)
+            except OSError as exc:  # ChecksumError, or an unreadable file
+                warnings.warn(
+                    f"Loaded the Fashion-MNIST {subset!r} part, but the {part!r} files, needed "
+                    "only for the decoded cache of all 70,000 images, could not be read, so "
+                    f"each load decodes the IDX files again:\n{exc}", RuntimeWarning,
+                    stacklevel=3)
+                break
+        if len(decoded) < len(PARTS):
+            return _concat([decoded[part] for part in wanted])
         X, y = _concat([decoded[part] for part in PARTS])
         cached = _write_cache(cache_paths, X, y)
     X, y = cached

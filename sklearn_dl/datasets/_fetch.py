@@ -108,6 +108,8 @@ def get_cache_dir(data_home=None):
     """
     if data_home is not None:
         return Path(data_home).expanduser()
+    # sklearn.datasets.get_data_home's rule, without its side effect of creating
+    # the folder: loading from a system copy must work with a read-only home.
     base = os.environ.get("SCIKIT_LEARN_DATA", os.path.join("~", "scikit_learn_data"))
     return Path(base).expanduser() / "sklearn_dl"
 
