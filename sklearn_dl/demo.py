@@ -57,17 +57,11 @@ def _parser():
 
 
 def _models(epochs, device, seed, verbose):
-    from sklearn_dl import SoftmaxClassifier
+    from sklearn_dl import MLPClassifier, SoftmaxClassifier
 
     common = dict(max_iter=epochs, random_state=seed, verbose=verbose, device=device)
-    models = [("SoftmaxClassifier", SoftmaxClassifier(**common))]
-    try:
-        from sklearn_dl import MLPClassifier
-    except (ImportError, AttributeError) as exc:
-        print(f"(MLPClassifier is not available: {exc}; training the softmax model only)")
-    else:
-        models.append(("MLPClassifier", MLPClassifier(hidden_layer_sizes=(256,), **common)))
-    return models
+    return [("SoftmaxClassifier", SoftmaxClassifier(**common)),
+            ("MLPClassifier", MLPClassifier(hidden_layer_sizes=(256,), **common))]
 
 
 def main(argv=None):
