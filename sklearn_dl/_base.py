@@ -346,6 +346,18 @@ class _ConvergenceGuard(Callback):
         raise KeyboardInterrupt  # skorch's way to end the fit loop cleanly
 
 
+class _EarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping``, also when the guard dropped every epoch.
+
+    Its ``load_best`` reads ``history[-1]``, absent when the first epoch
+    diverged; there is no best epoch to load then.
+    """
+
+    def on_train_end(self, net, **kwargs):
+        if len(net.history):
+            super().on_train_end(net, **kwargs)
+
+
 #: Below this many multiply-adds per forward pass (rows x weights of an
 #: all-Linear module), training and predict run on one intra-op thread.
 #: Threads cannot split such small ops profitably, and when the cores are
@@ -603,11 +615,11 @@ class BaseTorchEstimator(BaseEstimator):
                 torch.optim.lr_scheduler.CosineAnnealingLR, T_max=max(1, n_batches * max_epochs),
                 step_every="batch", last_epoch=-1))]
         if policy == "invscaling":
-            # scikit-learn: lr = lr_init / (samples seen + 1) ** power_t
-            bs, power_t = batch_size, self._param("power_t")
+            # scikit-learn: lr = lr_init / (samples seen + 1) ** power_t; the
+            # samples seen before each call are set by _continue_schedule.
             return [("lr_scheduler", LRScheduler(
-                torch.optim.lr_scheduler.LambdaLR,
-                lr_lambda=_InvScaling(bs, power_t), step_every="batch"))]
+                torch.optim.lr_scheduler.LambdaLR, lr_lambda=None, step_every="batch",
+                last_epoch=-1))]
         # 'adaptive': scikit-learn divides the rate by 5 when the loss stalls
         return [("lr_scheduler", LRScheduler(
             torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="train_loss", factor=0.2,
@@ -621,7 +633,7 @@ class BaseTorchEstimator(BaseEstimator):
             n_iter_no_change = self._param("n_iter_no_change")
             if math.isfinite(n_iter_no_change):
                 monitor = "valid_score" if validate else "train_loss"
-                callbacks.append(("early_stopping", EarlyStopping(
+                callbacks.append(("early_stopping", _EarlyStopping(
                     monitor=monitor, lower_is_better=not validate,
                     patience=int(n_iter_no_change), threshold=self._param("tol"),
                     threshold_mode="abs", load_best=validate,
@@ -768,7 +780,7 @@ class BaseTorchEstimator(BaseEstimator):
                 net = self.net_
                 epochs = 1 if (incremental or self._param("solver") == "lbfgs") \
                     else self._param("max_iter")
-                train_ds = Dataset(Xt, yt)
+                train_ds = self._refresh_net(net, Xt, yt, seed, device, incremental)
             else:
                 net, train_ds = self._make_net(Xt, yt, n_outputs, seed, device, incremental)
                 epochs = net.max_epochs
@@ -777,32 +789,104 @@ class BaseTorchEstimator(BaseEstimator):
                     net.history_ = self.history_
             if self._param("learning_rate") in ("one_cycle", "cosine"):
                 _restart_schedule(net, len(train_ds), epochs)
+            _continue_schedule(net, len(train_ds), self._param("power_t"))
             epochs_before = len(net.history)
-            with _few_threads_if_small(net.module_, net.batch_size, device):
-                net.partial_fit(train_ds, None, epochs=epochs)
+            lbfgs_before = _lbfgs_counts(net)
+            # partial_fit never validates (scikit-learn's neither): a net built
+            # by an early-stopping fit leaves its validation callbacks out.
+            callbacks = net.callbacks_
+            if net.train_split is None:
+                net.callbacks_ = [(name, cb) for name, cb in callbacks if name != "valid_score"
+                                  and getattr(cb, "monitor", None) != "valid_score"]
+            try:
+                with _few_threads_if_small(net.module_, net.batch_size, device):
+                    net.partial_fit(train_ds, None, epochs=epochs)
+            finally:
+                net.callbacks_ = callbacks
         self.net_ = net
         self._set_fitted_attributes(net, len(net.history) - epochs_before, epochs, incremental)
+        self._warn_if_lbfgs_hit_a_limit(net, lbfgs_before)
         return self
 
-    def _make_net(self, Xt, yt, n_outputs, seed, device, incremental):
+    def _split(self, Xt, yt, seed, device, validate):
+        """``(train_ds, valid_ds)``: ``validation_fraction`` held out when ``validate``."""
         n_samples = len(Xt)
+        if not validate:
+            return Dataset(Xt, yt), None
+        stratify = yt.cpu().numpy() if self._stratify_validation() else None
+        idx_train, idx_valid = train_test_split(
+            np.arange(n_samples), test_size=self._param("validation_fraction"),
+            random_state=seed % (2**31), stratify=stratify)
+        if len(idx_train) == 0 or len(idx_valid) == 0:
+            raise ValueError(
+                f"early_stopping=True needs at least 2 samples to split off a "
+                f"validation set; got {n_samples}. Set early_stopping=False.")
+        idx_train_t = torch.as_tensor(idx_train, device=device)
+        idx_valid_t = torch.as_tensor(idx_valid, device=device)
+        return (Dataset(Xt[idx_train_t], yt[idx_train_t]),
+                Dataset(Xt[idx_valid_t], yt[idx_valid_t]))
+
+    #: Parameters a warm-start fit or partial_fit applies to the existing net
+    #: (_refresh_net); a change of any other one needs a new net.
+    _LIVE_PARAMS = frozenset({
+        "max_iter", "warm_start", "random_state", "validation_fraction",
+        "learning_rate_init", "batch_size", "alpha", "shuffle",
+    })
+
+    def _refresh_net(self, net, Xt, yt, seed, device, incremental):
+        """Point the net of an earlier call at this call's data and parameters.
+
+        As scikit-learn's MLP re-reads its parameters on every fit, the
+        learning rate, batch size, weight penalty and shuffling take effect,
+        and an early-stopping fit splits this call's data afresh (the net
+        otherwise would validate on the old rows and train on the new ones).
+        Returns the training dataset.
+        """
+        # partial_fit does not validate, so the early-stopping settings do not matter
+        ignored = self._LIVE_PARAMS | (
+            {"early_stopping", "n_iter_no_change"} if incremental else set())
+        built_with = getattr(net, "estimator_params_", {})
+        changed = sorted(name for name, value in self.get_params(deep=False).items()
+                         if name not in ignored and _changed(value, built_with.get(name, value)))
         validate = bool(self._param("early_stopping")) and not incremental
-        if validate:
-            stratify = yt.cpu().numpy() if self._stratify_validation() else None
-            idx_train, idx_valid = train_test_split(
-                np.arange(n_samples), test_size=self._param("validation_fraction"),
-                random_state=seed % (2**31), stratify=stratify)
-            if len(idx_train) == 0 or len(idx_valid) == 0:
-                raise ValueError(
-                    f"early_stopping=True needs at least 2 samples to split off a "
-                    f"validation set; got {n_samples}. Set early_stopping=False.")
-            idx_train_t = torch.as_tensor(idx_train, device=device)
-            idx_valid_t = torch.as_tensor(idx_valid, device=device)
-            train_ds = Dataset(Xt[idx_train_t], yt[idx_train_t])
-            valid_ds = Dataset(Xt[idx_valid_t], yt[idx_valid_t])
-            n_train = len(idx_train)
-        else:
-            train_ds, valid_ds, n_train = Dataset(Xt, yt), None, n_samples
+        if not changed and validate and "valid_score" not in dict(net.callbacks_):
+            changed = [("early_stopping (the model was started by partial_fit, "
+                        "which does not validate)")]
+        # callbacks a subclass derives from alpha (the L1 step of the linear models)
+        extras = dict(self._extra_callbacks())
+        if set(extras) != set(getattr(net, "extra_callbacks_", extras)):
+            changed.append("alpha")
+        if changed:
+            raise ValueError(
+                f"warm_start=True and partial_fit continue the existing model, which "
+                f"cannot take the new value of {', '.join(changed)}. Fit with "
+                "warm_start=False to train a new model with it.")
+        train_ds, valid_ds = self._split(Xt, yt, seed, device, validate)
+        net.train_split = predefined_split(valid_ds) if validate else None
+        bs = self._batch_size(len(train_ds))
+        net.batch_size, net.iterator_valid__batch_size = bs, max(bs, 4096)
+        net.iterator_train__shuffle = bool(self._param("shuffle"))
+        net.l2 = self._penalty()[0]
+        net.callbacks_ = [(name, extras[name].initialize() if name in extras else cb)
+                          for name, cb in net.callbacks_]
+        _, opt_kwargs = self._optimizer()
+        # skorch writes lr and optimizer__* into the optimizer's param groups
+        net.set_params(**{f"optimizer__{k}": v for k, v in opt_kwargs.items()})
+        lr = self._param("learning_rate_init") if self._param("solver") != "lbfgs" else 1.0
+        if lr != net.lr:  # only when changed: keep what 'adaptive' lowered
+            net.set_params(lr=lr)
+            for group in net.optimizer_.param_groups:  # the schedules' base rate
+                if "initial_lr" in group:
+                    group["initial_lr"] = lr
+            scheduler = dict(net.callbacks_).get("lr_scheduler")
+            if hasattr(scheduler, "max_lr"):  # one_cycle
+                scheduler.max_lr = lr
+        return train_ds
+
+    def _make_net(self, Xt, yt, n_outputs, seed, device, incremental):
+        validate = bool(self._param("early_stopping")) and not incremental
+        train_ds, valid_ds = self._split(Xt, yt, seed, device, validate)
+        n_train = len(train_ds)
         bs = self._batch_size(n_train)
         solver = self._param("solver")
         max_epochs = 1 if (solver == "lbfgs" or incremental) else self._param("max_iter")
@@ -840,6 +924,9 @@ class BaseTorchEstimator(BaseEstimator):
             **{f"optimizer__{k}": v for k, v in opt_kwargs.items()},
         )
         net.initialize()
+        # what _refresh_net checks a later warm-start fit or partial_fit against
+        net.estimator_params_ = self.get_params(deep=False)
+        net.extra_callbacks_ = [name for name, _ in self._extra_callbacks()]
         return net, train_ds
 
     def _stratify_validation(self):
@@ -861,8 +948,9 @@ class BaseTorchEstimator(BaseEstimator):
             self.n_iter_ = int(state.get("n_iter", 1))
         else:
             self.n_iter_ = len(net.history)
-        self.t_ = int(sum(net.history[:, "train_batch_count"])) if len(net.history) else 0
-        if self._param("early_stopping") and "valid_score" in net.history[-1]:
+        self.t_ = _samples_seen(net.history)
+        if (self._param("early_stopping") and len(net.history)
+                and "valid_score" in net.history[-1]):
             self.validation_scores_ = [float(v) for v in net.history[:, "valid_score"]]
             self.best_validation_score_ = max(self.validation_scores_)
         guard = dict(net.callbacks_).get("convergence_guard")
@@ -876,6 +964,28 @@ class BaseTorchEstimator(BaseEstimator):
                 f"Stochastic optimizer: maximum iterations ({self._param('max_iter')}) "
                 "reached and the optimization hasn't converged yet. Increase max_iter "
                 "if the loss is still falling.",
+                ConvergenceWarning,
+            )
+
+    def _warn_if_lbfgs_hit_a_limit(self, net, before):
+        """scikit-learn's "lbfgs failed to converge" when L-BFGS ran out of budget.
+
+        L-BFGS stops early only at the gradient tolerance (``tol``); running
+        all ``max_iter`` iterations or ``max_fun`` evaluations of this call
+        means it stopped short. (FISTA warns for itself.)
+        """
+        after = _lbfgs_counts(net)
+        if after is None or not len(net.history):
+            return
+        iters, evals = (a - b for a, b in zip(after, before or (0, 0)))
+        max_iter, max_fun = self._param("max_iter"), self._param("max_fun")
+        if iters >= max_iter or evals >= max_fun:
+            limit = (f"max_iter={max_iter} iterations" if iters >= max_iter
+                     else f"max_fun={max_fun} function evaluations")
+            warnings.warn(
+                f"lbfgs failed to converge: it used all {limit} before the gradient "
+                f"fell below tol={self._param('tol')}. Increase max_iter (or max_fun), "
+                "or scale the data, for example with sklearn.preprocessing.StandardScaler.",
                 ConvergenceWarning,
             )
 
@@ -928,6 +1038,16 @@ class BaseTorchEstimator(BaseEstimator):
         return tags
 
 
+def _changed(new, old):
+    """Whether a parameter value differs from the one the net was built with."""
+    if new is old:
+        return False
+    try:
+        return not bool(new == old)
+    except (TypeError, ValueError):  # arrays: == is elementwise
+        return not np.array_equal(np.asarray(new, dtype=object), np.asarray(old, dtype=object))
+
+
 def _restart_schedule(net, n_train, epochs):
     """Fit 'one_cycle' and 'cosine' to this training call's steps.
 
@@ -949,14 +1069,50 @@ def _restart_schedule(net, n_train, epochs):
                 group["lr"] = group["initial_lr"]
 
 
-class _InvScaling:
-    """Picklable ``LambdaLR`` factor for scikit-learn's 'invscaling' schedule."""
+def _continue_schedule(net, n_train, power_t):
+    """Point 'invscaling' at this call's batches and the samples seen before it.
 
-    def __init__(self, batch_size, power_t):
+    The ``LambdaLR`` is rebuilt at every training call from step 0, so its
+    factor adds the samples of the earlier calls (counted from the history,
+    which also survives ``sklearn_dl.load``): the decay goes on where it was.
+    """
+    scheduler = dict(net.callbacks_).get("lr_scheduler")
+    if getattr(scheduler, "policy_", None) is torch.optim.lr_scheduler.LambdaLR:
+        scheduler.lr_lambda = _InvScaling(net.batch_size, power_t, n_train,
+                                          _samples_seen(net.history))
+
+
+def _lbfgs_counts(net):
+    """``(iterations, function evaluations)`` of an L-BFGS optimizer so far, else None."""
+    optimizer = getattr(net, "optimizer_", None)
+    if not isinstance(optimizer, torch.optim.LBFGS):
+        return None
+    state = optimizer.state[optimizer._params[0]]
+    return int(state.get("n_iter", 0)), int(state.get("func_evals", 0))
+
+
+def _samples_seen(history):
+    """Training rows of every batch in ``history``: scikit-learn's ``t_``."""
+    return int(sum(batch.get("train_batch_size", 0)
+                   for row in history for batch in row.get("batches", ())))
+
+
+class _InvScaling:
+    """Picklable ``LambdaLR`` factor for scikit-learn's 'invscaling' schedule.
+
+    Step ``step`` of a call over ``n_train`` rows comes after ``seen`` samples
+    of earlier calls plus the rows of this call's ``step`` earlier batches.
+    """
+
+    def __init__(self, batch_size, power_t, n_train, seen=0):
         self.batch_size, self.power_t = batch_size, power_t
+        self.n_train, self.seen = n_train, seen
 
     def __call__(self, step):
-        return 1.0 / ((step * self.batch_size) + 1.0) ** self.power_t
+        per_epoch = math.ceil(self.n_train / self.batch_size)
+        epochs, batches = divmod(step, per_epoch)
+        samples = self.seen + epochs * self.n_train + batches * self.batch_size
+        return 1.0 / (samples + 1.0) ** self.power_t
 
 
 # --------------------------------------------------------------------------

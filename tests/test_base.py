@@ -39,12 +39,13 @@ def test_day1_minibatch_sgd_recovers_w_and_b():
     assert reg.loss_curve_[-1] < 1e-4 < reg.loss_curve_[0]
 
 
-@pytest.mark.parametrize("alpha", [0.0, 0.01, 1.0])
-def test_lbfgs_reaches_the_exact_least_squares_optimum(alpha):
+def test_lbfgs_reaches_the_exact_ridge_optimum_with_a_strong_penalty():
+    # alpha 0 and 0.01 are in test_linear_model.py's exact-solver test; a strong
+    # penalty (coefficients shrunk far from least squares) is checked here
     X, y = load_diabetes(return_X_y=True)
-    ours = LinearRegressorNN(alpha=alpha, tol=1e-7, max_iter=2000).fit(X, y)
+    ours = LinearRegressorNN(alpha=1.0, tol=1e-7, max_iter=2000).fit(X, y)
     # ElasticNet's alpha with l1_ratio=0 is Ridge's alpha / n_samples
-    ref = LinearRegression().fit(X, y) if alpha == 0 else Ridge(alpha=alpha * len(X)).fit(X, y)
+    ref = Ridge(alpha=1.0 * len(X)).fit(X, y)
     # the issue's bar: coefficients within 1e-3 relative of scikit-learn
     np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-3)
     assert ours.intercept_ == pytest.approx(ref.intercept_, rel=1e-3)
@@ -98,20 +99,6 @@ def test_dataframe_feature_names_are_recorded_and_checked():
     assert list(reg.feature_names_in_) == ["a", "b"] and reg.n_features_in_ == 2
     with pytest.raises(ValueError, match="feature names"):
         reg.predict(df.rename(columns={"a": "z"}))
-
-
-def test_same_seed_same_model_and_global_rng_untouched():
-    X, y = load_digits(return_X_y=True)
-    X = X[:300] / 16
-    y = y[:300]
-    torch_state, np_state = torch.get_rng_state(), np.random.get_state()
-    p1 = SoftmaxClassifier(max_iter=5, random_state=3).fit(X, y).predict_proba(X)
-    p2 = SoftmaxClassifier(max_iter=5, random_state=3).fit(X, y).predict_proba(X)
-    p3 = SoftmaxClassifier(max_iter=5, random_state=4).fit(X, y).predict_proba(X)
-    assert np.array_equal(p1, p2)
-    assert not np.array_equal(p1, p3)
-    assert torch.equal(torch_state, torch.get_rng_state())
-    assert all(np.array_equal(a, b) for a, b in zip(np_state, np.random.get_state()))
 
 
 def test_verbose_prints_an_epoch_table_and_silent_by_default(capsys):
@@ -226,3 +213,14 @@ def test_lbfgs_records_the_loss_at_the_optimum_not_the_start():
     optimum = 0.5 * np.mean((ref.predict(X) - y) ** 2)
     assert ours.loss_ == pytest.approx(optimum, rel=1e-6)
     assert ours.loss_curve_[-1] == ours.loss_
+
+
+def test_lbfgs_warns_like_scikit_learn_when_it_runs_out_of_iterations():
+    """scikit-learn's MLP warns "lbfgs failed to converge" at max_iter; so do we."""
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge.*max_iter=3"):
+        LinearRegressorNN(max_iter=3).fit(X, y)
+    # converged (56 iterations measured on diabetes with the defaults): silent
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        assert LinearRegressorNN().fit(X, y).n_iter_ < LinearRegressorNN().max_iter
