@@ -15,8 +15,6 @@ layer, see :func:`apply_init`)::
 
 from __future__ import annotations
 
-import functools
-
 from torch import nn
 
 __all__ = ["INIT_SCHEMES", "apply_init", "normal", "constant", "xavier", "kaiming", "zeros"]
@@ -139,8 +137,3 @@ def apply_init(module, init):
     if fn is not None:
         module.apply(fn)
     return module
-
-
-def normal_std(std):
-    """An ``init`` callable drawing weights from N(0, std^2), biases 0."""
-    return functools.partial(normal, std=std)

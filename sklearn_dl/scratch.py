@@ -123,6 +123,8 @@ def dropout_layer(X, dropout, generator=None):
     """Zero each element with probability ``dropout`` and scale the rest by ``1/(1-dropout)``.
 
     The expectation of the output equals ``X`` (inverted dropout, as ``nn.Dropout``).
+    The mask is drawn on ``generator``'s device when one is given (so a CPU
+    generator gives the same mask for CPU and GPU input), else on ``X``'s.
     """
     if not 0 <= dropout <= 1:
         raise ValueError(f"dropout must be in [0, 1]; got {dropout}.")
@@ -130,7 +132,9 @@ def dropout_layer(X, dropout, generator=None):
         return torch.zeros_like(X)
     if dropout == 0:
         return X
-    mask = (torch.rand(X.shape, generator=generator) > dropout).float()
+    device = generator.device if generator is not None else X.device
+    mask = (torch.rand(X.shape, generator=generator, device=device) > dropout).float()
+    mask = mask.to(X.device)
     return mask * X / (1.0 - dropout)
 
 

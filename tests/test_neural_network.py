@@ -141,6 +141,17 @@ def test_lbfgs_solver(iris):
     assert clf.module_.linear1.weight.dtype == torch.float64
 
 
+def test_squared_loss_is_sklearns_half_mean_over_rows_and_outputs():
+    # sklearn's MLP squared_loss: ((y - y_pred) ** 2).mean() / 2, over every row and output
+    X, y = make_regression(n_samples=50, n_features=3, n_targets=2, random_state=0)
+    # one full batch with a vanishing step: the recorded loss is the loss of the final weights
+    reg = MLPRegressor(hidden_layer_sizes=(4,), alpha=0.0, solver="sgd", momentum=0.0,
+                       learning_rate_init=1e-12, batch_size=len(X), max_iter=1,
+                       random_state=0).fit(X, y)
+    expected = ((y - reg.predict(X)) ** 2).mean() / 2
+    assert reg.loss_curve_[0] == pytest.approx(expected, rel=1e-5)  # float32 training
+
+
 def test_poisson_regression():
     rng = np.random.RandomState(0)
     X = rng.uniform(-1, 1, size=(600, 3))
@@ -209,7 +220,7 @@ def test_dropout_trains_only_and_predictions_are_deterministic(digits):
         assert not torch.equal(clf.module_(Xt), clf.module_(Xt))
     # ... and predict still turns it off
     np.testing.assert_array_equal(clf.predict_proba(X_test), proba)
-    assert clf.score(X_test, y_test) > 0.9
+    assert clf.score(X_test, y_test) > 0.9  # measured 0.93
     # same seed, same dropout masks: the fit is reproducible
     again = clone(clf).fit(X_train, y_train)
     np.testing.assert_array_equal(again.predict_proba(X_test), proba)
@@ -272,7 +283,8 @@ def test_seeds_dropout_setting_is_d2ls_training_loop_exactly(fashion_subset):
     net.eval()
     with torch.no_grad():
         np.testing.assert_array_equal(clf.predict(X), net(Xt).argmax(1).numpy())
-    assert clf.loss_curve_[-1] < 0.9 * clf.loss_curve_[0]  # it learned something
+    # it learned something: measured 2.28 -> 1.25 over the 4 epochs (ln 10 = 2.30 is chance)
+    assert clf.loss_curve_[-1] < 0.9 * clf.loss_curve_[0]
 
 
 def test_dropout_per_layer_must_match_hidden_layers(iris):
@@ -286,8 +298,10 @@ def test_init_scheme_on_mlp(iris):
     clf = MLPClassifier((200,), init="normal", max_iter=1, random_state=0,
                         callbacks=[("initial", InitialWeights())]).fit(X, y)
     w0 = _initial(clf)
-    # the seed's N(0, 0.01^2) weights and zero biases
-    assert w0["linear1.weight"].std().item() == pytest.approx(0.01, rel=0.2)
+    # the seed's N(0, 0.01^2) weights and zero biases. The std of n = 800 draws
+    # has a relative standard error of 1/sqrt(2n) = 2.5 %: rel=0.1 is 4 of them
+    # (measured 0.0095, and 0.0095-0.0103 over random_state 0-4)
+    assert w0["linear1.weight"].std().item() == pytest.approx(0.01, rel=0.1)
     assert w0["output.bias"].abs().sum().item() == 0.0
 
 
@@ -307,6 +321,7 @@ def test_grid_search_over_a_module_argument(digits):
     search = GridSearchCV(clf, {"module__hidden": [4, 64]}, cv=2).fit(X_train, y_train)
     assert [p["module__hidden"] for p in search.cv_results_["params"]] == [4, 64]
     # the parameter reached the module: 4 units learn much less than 64
+    # (measured 0.20 vs 0.82; an ignored parameter would give equal scores)
     scores = search.cv_results_["mean_test_score"]
     assert scores[1] > scores[0] + 0.1
     assert search.best_params_ == {"module__hidden": 64}
@@ -352,14 +367,15 @@ def test_the_seeds_blocks_train(digits):
     rng = np.random.RandomState(0)
     X = rng.uniform(size=(300, 20))
     y = np.tanh(X[:, :5].sum(1) - 2.5) / 2
-    reg = TorchRegressor(chimera, max_iter=30, random_state=0).fit(X, y)
+    reg = TorchRegressor(chimera, max_iter=30, random_state=0,
+                         callbacks=[("initial", InitialWeights())]).fit(X, y)
     assert reg.predict(X).shape == (300,)
-    assert reg.loss_curve_[-1] < reg.loss_curve_[0] / 2
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0] / 2  # measured 0.073 -> 0.013
     fixed = reg.module_[2]
     assert isinstance(fixed, FixedHiddenMLP)
-    # the constant weight was not trained
-    torch.manual_seed(0)
+    # the constant weight is a buffer, not a parameter, and training left it as it was
     assert "2.rand_weight" not in dict(reg.module_.named_parameters())
+    assert torch.equal(fixed.rand_weight, _initial(reg)["2.rand_weight"])
 
 
 def test_tied_layer_stays_one_object_after_fit():
@@ -389,7 +405,8 @@ def test_n_features_and_n_outputs_come_from_the_data(iris):
     TorchRegressor(factory, max_iter=1).fit(X, np.column_stack([y, y]))
     assert seen["n_outputs"] == 2
     # a factory without those arguments is called as it is
-    TorchRegressor(lambda: nn.Linear(4, 1), max_iter=1).fit(X, y)
+    reg = TorchRegressor(lambda: nn.Linear(4, 1), max_iter=1).fit(X, y)
+    assert type(reg.module_) is nn.Linear and reg.module_.weight.shape == (1, 4)
 
 
 def test_shape_mistakes_are_clear_errors(iris):
@@ -440,6 +457,45 @@ def test_criterion_kwargs_reach_the_criterion(iris):
     assert clf.net_.criterion_.label_smoothing == 0.3
 
 
+@pytest.mark.parametrize("function, cls, kwargs", [
+    (nn.functional.mse_loss, nn.MSELoss, {}),
+    (lambda out, y: (out - y).abs().mean(), nn.L1Loss, {}),
+    (nn.functional.huber_loss, nn.HuberLoss, {"delta": 0.5}),
+])
+def test_criterion_given_as_a_function(function, cls, kwargs, iris):
+    # a function is the loss itself, called as function(output, target, **criterion__ kwargs):
+    # the same training, step for step, as the equivalent loss class
+    X, y = iris[0][:, :3], iris[0][:, 3]
+    params = {f"criterion__{k}": v for k, v in kwargs.items()}
+    fits = [TorchRegressor(criterion=crit, max_iter=3, random_state=0, **params).fit(X, y)
+            for crit in (function, cls)]
+    assert fits[0].loss_curve_ == fits[1].loss_curve_
+    np.testing.assert_array_equal(fits[0].predict(X), fits[1].predict(X))
+
+
+def test_criterion_function_for_a_classifier(iris):
+    X, y = iris
+    # binary cross-entropy as a function keeps the single logit of BCEWithLogitsLoss
+    binary = TorchClassifier(criterion=nn.functional.binary_cross_entropy_with_logits,
+                             max_iter=3, random_state=0).fit(X, y == 2)
+    default = TorchClassifier(max_iter=3, random_state=0).fit(X, y == 2)
+    assert binary.n_outputs_ == 1 and binary.loss_curve_ == default.loss_curve_
+    smoothed = TorchClassifier(criterion=nn.functional.cross_entropy,
+                               criterion__label_smoothing=0.3, max_iter=3, random_state=0)
+    reference = TorchClassifier(criterion=nn.CrossEntropyLoss, criterion__label_smoothing=0.3,
+                                max_iter=3, random_state=0)
+    assert smoothed.fit(X, y).loss_curve_ == reference.fit(X, y).loss_curve_
+
+
+def test_criterion_function_with_a_wrong_signature_is_a_clear_error(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=r"called as criterion\(module_output, target\)"):
+        TorchRegressor(criterion=lambda: nn.MSELoss(), max_iter=1).fit(X, y)
+    with pytest.raises(ValueError, match="dleta=.*unexpected keyword argument 'dleta'"):
+        TorchRegressor(criterion=nn.functional.huber_loss, criterion__dleta=1.0,
+                       max_iter=1).fit(X, y)
+
+
 # -- parameter management on fitted models ---------------------------------------
 def test_parameters_by_name_after_fit(iris):
     X, y = iris
@@ -486,14 +542,16 @@ def test_warm_start_from_given_weights(digits):
     again = TorchClassifier(trained.module_, learning_rate_init=1e-3, max_iter=1, random_state=1)
     fresh.fit(X_train, y_train)
     again.fit(X_train, y_train)
-    assert again.loss_curve_[0] < fresh.loss_curve_[0] / 5
-    assert again.score(X_test, y_test) > 0.93
+    assert again.loss_curve_[0] < fresh.loss_curve_[0] / 5  # measured ratio 0.02
+    assert again.score(X_test, y_test) > 0.93  # issue 3's bar for NestMLP on digits; measured 0.96
     # MLPClassifier: load weights into module_, then continue with warm_start
     clf = MLPClassifier((32,), max_iter=1, warm_start=True, random_state=0).fit(X_train, y_train)
     donor = MLPClassifier((32,), max_iter=30, random_state=0).fit(X_train, y_train)
     clf.module_.load_state_dict(donor.module_.state_dict())
     clf.fit(X_train, y_train)
-    assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 3  # continued from the donor's weights
+    # continued from the donor's weights: measured 2.30 after clf's one epoch from
+    # scratch, 0.58 after loading the donor's (whose own last epoch was 0.60)
+    assert clf.loss_curve_[-1] < clf.loss_curve_[0] / 3
 
 
 def test_per_layer_init_through_the_estimator(iris):

@@ -93,6 +93,15 @@ def test_dropout_layer_keeps_the_expectation_like_nn_dropout(p):
         assert float(out.mean()) == pytest.approx(float(ref.mean()), abs=0.02)
 
 
+def test_dropout_layer_draws_its_mask_where_the_input_is():
+    # 'meta' tensors stand in for a GPU here: the mask used to be drawn on the
+    # CPU whatever X's device, and the product with X failed
+    X = torch.ones(4, 3, device="meta")
+    assert scratch.dropout_layer(X, 0.5).device == X.device
+    # a CPU generator still drives the mask (drawn on the CPU, then moved)
+    assert scratch.dropout_layer(X, 0.5, generator=torch.Generator()).device == X.device
+
+
 def test_dropout_layer_rejects_bad_probability():
     with pytest.raises(ValueError, match="dropout must be in"):
         scratch.dropout_layer(torch.ones(2), 1.5)
