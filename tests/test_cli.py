@@ -31,7 +31,9 @@ def test_house_prices_end_to_end(data_args, tmp_path, capsys):
     scores = {row.split("|")[1].strip(): float(row.split("|")[2]) for row in table[2:]}
     assert set(scores) == {"ridge", "d2l"}
     # ridge on the log price beats the seed's model on raw prices (0.144 vs 0.169 in
-    # 5-fold CV, benchmarks/RESULTS_house_prices.md), and is the one fitted on all rows
+    # 5-fold CV, benchmarks/RESULTS_house_prices.md), and is the one fitted on all rows.
+    # This 2-fold run measured ridge 0.152, d2l 0.199; 0.25 is 25% above d2l's value
+    # (the seed's own folds reached 0.191) and far below a constant price's 0.40
     assert scores["ridge"] < scores["d2l"] < 0.25
     assert "Fitted 'ridge' on all 1460 training houses" in printed.out
     # d2l's fixed 100 epochs end with a ConvergenceWarning, summarised in one line

@@ -22,5 +22,7 @@ def test_demo_trains_both_models_reports_accuracy_and_saves_predictions(tmp_path
         assert f"| {name} | 2 |" in out
     assert "epoch" in out and "train_loss" in out          # per-epoch progress
     image = mpimg.imread(png)
-    assert image.shape[0] > 200 and image.shape[1] > 800   # the 2x9 prediction grid
+    # the 2 x 9 prediction grid: show_images' 1.5 in per image plus 0.3 in per title
+    # line (true, predicted), saved at 100 dpi: 9 * 1.5 in wide, 2 * (1.5 + 0.6) in high
+    assert image.shape[:2] == (420, 1350)
 

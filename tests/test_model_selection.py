@@ -86,7 +86,8 @@ def test_day9_degree20_overfits(day9):
     assert train < _mse(cubic, x_train, y_train) and train < NOISE_VAR
     assert test > 2 * train
     assert test > _mse(cubic, x_test, y_test)
-    # the first four monomials still dominate (seed: "first four close")
+    # the first four monomials still dominate (seed: "first four close"): the
+    # intercept measured 4.979, within the 0.1 for the degree-3 weights
     assert np.abs(reg.intercept_ - 5.0) < 0.1
 
 
@@ -178,9 +179,10 @@ def test_validation_curve_display_by_degree(day9):
     test_mse = np.asarray(lines["Test"].get_ydata())
     np.testing.assert_allclose(test_mse, -display.test_scores.mean(axis=1))
     # more degrees never fit the training folds worse (least squares is
-    # nested); the test error is lowest at the cubic, measured 0.0106 vs 8.6
-    # for a line and 0.10 for degree 8
-    assert np.all(np.diff(train_mse) <= 1e-4)
+    # nested; the exact float64 solver needs no slack: measured steps down of
+    # 4.8, 2.4, 3.6e-4 and 1.2e-4); the test error is lowest at the cubic,
+    # measured 0.0106 vs 8.6 for a line and 0.10 for degree 8
+    assert np.all(np.diff(train_mse) <= 0)
     assert degrees[int(np.argmin(test_mse))] == 3
     assert test_mse[0] > 100 * test_mse[2]
 
