@@ -6,9 +6,9 @@ Usage (from the repository root, data in ``$SKLEARN_DL_DATA/house-prices``)::
     .venv/bin/python benchmarks/house_prices_cv.py --models best --random-states 0 1 2
 
 Prints a markdown table: one row per model and ``random_state`` (which seeds
-the models' random parts; the folds are always ``KFold(5, shuffle=True,
-random_state=0)``, issue 6's protocol, every one of the 1460 houses scored
-once). Reference points measured with scikit-learn on the same folds (issue
+the models' random parts; the folds are ``KFold(--cv, shuffle=True,
+random_state=0)``, by default 5 folds, issue 6's protocol, every one of the
+1460 houses scored once). Reference points measured with scikit-learn on the same folds (issue
 6): ``Ridge`` on the seed's features 0.144, Ridge/Lasso with ``log1p`` of
 skewed features 0.125-0.129, a Lasso + gradient-boosting blend 0.119.
 """

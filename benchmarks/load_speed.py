@@ -3,7 +3,9 @@
 Each measurement runs in a fresh Python process (so nothing is already in
 memory from an earlier step; the operating system's page cache is warm, as
 it is for a user loading twice in a row) and reports the median of
-``--repeat`` runs.
+``--repeat`` runs. Every process gets ``SCIKIT_LEARN_DATA`` pointing at a
+temporary folder, so a cache in the user's ``~/scikit_learn_data`` is never
+found: the cold runs each start from an empty folder.
 
 * cold: an empty cache; decode the four IDX ``.gz`` files, verify their
   sha256, scale to float32 and write the decoded cache.
@@ -19,6 +21,7 @@ Usage::
 """
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -27,13 +30,11 @@ import textwrap
 
 SNIPPETS = {
     "cold: decode, verify, write cache": """
-        import tempfile, time
+        import time
         from sklearn_dl.datasets import load_fashion_mnist
-        home = tempfile.mkdtemp()
         t = time.perf_counter()
-        X, y = load_fashion_mnist('all', data_home=home, return_X_y=True)
+        X, y = load_fashion_mnist('all', data_home={home!r}, return_X_y=True)
         print(time.perf_counter() - t)
-        import shutil; shutil.rmtree(home)
     """,
     "warm: load_fashion_mnist('all')": """
         import time
@@ -59,11 +60,12 @@ SNIPPETS = {
         print(time.perf_counter() - t)
     """,
     "baseline: gzip IDX decode only, no checks": """
-        import gzip, time, numpy as np
+        import gzip, os, time, numpy as np
+        from sklearn_dl.datasets._fashion_mnist import DEBIAN_DIR  # apt's copy
         t = time.perf_counter()
         parts = []
         for n in ('train-images-idx3-ubyte', 't10k-images-idx3-ubyte'):
-            raw = gzip.open('/usr/share/datasets/fashion-mnist/' + n + '.gz').read()
+            raw = gzip.open(os.path.join(DEBIAN_DIR, n + '.gz')).read()
             parts.append(np.frombuffer(raw, np.uint8, offset=16).reshape(-1, 784))
         X = np.concatenate(parts).astype(np.float32) / 255
         print(time.perf_counter() - t)
@@ -78,12 +80,21 @@ SNIPPETS = {
 }
 
 
-def _time(code, repeat):
+def _run(code, home):
+    env = {**os.environ, "SCIKIT_LEARN_DATA": home}
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code.format(home=home))],
+                         capture_output=True, text=True, check=True, env=env)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _time(code, repeat, home):
     runs = []
     for _ in range(repeat):
-        out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
-                             capture_output=True, text=True, check=True)
-        runs.append(float(out.stdout.strip().splitlines()[-1]))
+        if home is None:  # a cold run: a new, empty data folder each time
+            with tempfile.TemporaryDirectory() as fresh:
+                runs.append(_run(code, fresh))
+        else:
+            runs.append(_run(code, home))
     return statistics.median(runs), runs
 
 
@@ -94,10 +105,12 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as home:
         # build the cache once for the warm measurements
         subprocess.run([sys.executable, "-c", "from sklearn_dl.datasets import "
-                        f"load_fashion_mnist as f; f('all', data_home={home!r})"], check=True)
-        print(f"| step | median s | runs (s) |\n| --- | ---: | --- |")
+                        f"load_fashion_mnist as f; f('all', data_home={home!r})"], check=True,
+                       env={**os.environ, "SCIKIT_LEARN_DATA": home})
+        print("| step | median s | runs (s) |\n| --- | ---: | --- |")
         for name, code in SNIPPETS.items():
-            median, runs = _time(code.format(home=home), args.repeat)
+            cold = name.startswith("cold")
+            median, runs = _time(code, args.repeat, None if cold else home)
             print(f"| {name} | {median:.3f} | {', '.join(f'{r:.3f}' for r in runs)} |")
 
 

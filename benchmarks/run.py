@@ -5,8 +5,8 @@ same arrays, interleaving the contenders (A B C A B C ...) so that a noisy
 machine slows all of them alike, and writes ``RESULTS.md`` (tables, ratios,
 targets met or missed) and ``results.json`` next to this file::
 
-    python benchmarks/run.py                  # every case (tens of minutes)
-    python benchmarks/run.py --quick          # tiny data, about a minute
+    python benchmarks/run.py                  # every case (about 10 minutes)
+    python benchmarks/run.py --quick          # tiny data, seconds
     python benchmarks/run.py --cases 1,3 --repeats 5 --threads 1
 
 Contenders (see ``--help`` and RESULTS.md for each case's exact recipe):
@@ -65,15 +65,14 @@ TARGETS_DOC = {
 # Settings and timing
 # --------------------------------------------------------------------------
 class Settings:
-    """What a run does: sizes (full or quick), repeats, threads, device."""
+    """What a run does: sizes (full or quick), repeats, device (threads: see main)."""
 
-    def __init__(self, quick=False, repeats=None, heavy_repeats=None, threads=None,
-                 device="cpu", profile=False):
+    def __init__(self, quick=False, repeats=None, heavy_repeats=None, device="cpu",
+                 profile=False):
         self.quick = quick
         self.repeats = repeats or (1 if quick else 3)
         # LogisticRegression (25 s) and case 6 (~1 min per contender) run fewer times.
         self.heavy_repeats = heavy_repeats or 1
-        self.threads = threads
         self.device = device
         self.profile = profile
 
@@ -121,11 +120,11 @@ def _shuffled(contenders, r):
     return [items[i] for i in np.random.RandomState(r).permutation(len(items))]
 
 
-def _summarise(rec, scale=1.0):
-    wall = [w * scale for w in rec["wall"]]
+def _summarise(rec):
+    wall = rec["wall"]
     rec["median"] = statistics.median(wall)
     rec["min"], rec["max"] = min(wall), max(wall)
-    rec["cpu_median"] = statistics.median(rec["cpu"]) * scale if rec["cpu"] else None
+    rec["cpu_median"] = statistics.median(rec["cpu"]) if rec["cpu"] else None
     return rec
 
 
@@ -381,7 +380,7 @@ def case1(settings, device=None):
         net = skorch_classifier(mlp_module(784, (256,), 10), optimizer=torch.optim.SGD, lr=lr,
                                 batch_size=bs, epochs=epochs, device=device)
         net.fit(X, y)
-        return {"test_accuracy": lambda: float((net.predict(Xt) == yt).mean())}
+        return {"test_accuracy": lambda: net.score(Xt, yt)}
 
     def sklearn():
         clf = SkMLP((256,), solver="sgd", learning_rate_init=lr, momentum=0.0, batch_size=bs,
@@ -443,7 +442,7 @@ def case2(settings):
 
     def ours():
         with _quiet():
-            clf = SoftmaxClassifier(random_state=0).fit(X, y)
+            clf = SoftmaxClassifier(random_state=0, device="cpu").fit(X, y)
         return {"test_accuracy": lambda: clf.score(Xt, yt), "epochs": clf.n_iter_}
 
     def sched(opt):
@@ -462,7 +461,7 @@ def case2(settings):
         net = skorch_classifier(mlp_module(784, (), 10), optimizer=torch.optim.Adam, lr=lr,
                                 batch_size=bs, epochs=epochs, callbacks=callbacks)
         net.fit(X, y)
-        return {"test_accuracy": lambda: float((net.predict(Xt) == yt).mean())}
+        return {"test_accuracy": lambda: net.score(Xt, yt)}
 
     def sklearn():
         with _quiet():
@@ -494,18 +493,19 @@ def case3(settings):
     from sklearn.linear_model import Ridge
     from skorch import NeuralNetRegressor
     from sklearn_dl import LinearRegressorNN
+    from sklearn_dl.metrics import log_rmse as _log_rmse
 
     X, y = house_features()
     epochs = 10 if settings.quick else 100
     bs, lr = 64, 5.0  # the seed's Day 12 recipe: Adam lr 5 on raw prices
 
     def log_rmse(pred):
-        pred = np.clip(np.asarray(pred, dtype=np.float64).ravel(), 1.0, None)
-        return float(np.sqrt(np.mean((np.log(pred) - np.log(y)) ** 2)))
+        return _log_rmse(y, np.asarray(pred, dtype=np.float64).ravel())
 
     def ours():
         reg = LinearRegressorNN(solver="adam", learning_rate_init=lr, batch_size=bs,
-                                max_iter=epochs, n_iter_no_change=np.inf, random_state=0)
+                                max_iter=epochs, n_iter_no_change=np.inf, random_state=0,
+                                device="cpu")
         with _quiet():
             reg.fit(X, y)
         return {"train_log_rmse": lambda: log_rmse(reg.predict(X))}
@@ -644,7 +644,7 @@ def case5(settings):
     X, y, Xt, yt = fashion(settings)
     Xfit, yfit = X[:5000], y[:5000]
     with _quiet():
-        ours = MLPClassifier((256,), max_iter=1, random_state=0).fit(Xfit, yfit)
+        ours = MLPClassifier((256,), max_iter=1, random_state=0, device="cpu").fit(Xfit, yfit)
         sk = SkMLP((256,), max_iter=1, random_state=0).fit(Xfit, yfit)
     net = skorch_classifier(mlp_module(784, (256,), 10), optimizer=torch.optim.Adam, lr=1e-3,
                             batch_size=200, epochs=1).fit(Xfit, yfit)
@@ -728,7 +728,7 @@ def case6(settings, device=None):
                                 epochs=epochs, device=device,
                                 callbacks=[one_cycle_callback(lr, steps)])
         net.fit(X, y)
-        return {"test_accuracy": lambda: float((net.predict(Xt) == yt).mean())}
+        return {"test_accuracy": lambda: net.score(Xt, yt)}
 
     def sklearn():
         clf = SkMLP((512, 256), solver="adam", learning_rate_init=lr, batch_size=bs,
@@ -789,11 +789,11 @@ def warm_up():
 
     X, y = synthetic_classification(512, d=20, k=3)
     with _quiet():
-        for est in (MLPClassifier((16,), max_iter=2, batch_size=64),
-                    SoftmaxClassifier(max_iter=2), SkMLP((16,), max_iter=2),
+        for est in (MLPClassifier((16,), max_iter=2, batch_size=64, device="cpu"),
+                    SoftmaxClassifier(max_iter=2, device="cpu"), SkMLP((16,), max_iter=2),
                     LogisticRegression(max_iter=5)):
             est.fit(X, y).predict(X[:1])
-        LinearRegressorNN(solver="adam", max_iter=2).fit(X, y.astype(np.float32))
+        LinearRegressorNN(solver="adam", max_iter=2, device="cpu").fit(X, y.astype(np.float32))
         skorch_classifier(mlp_module(20, (16,), 3), optimizer=torch.optim.SGD, lr=0.1,
                           batch_size=64, epochs=2).fit(X, y).predict(X[:1])
         hand_loop(mlp_module(20, (16,), 3), X, y, loss_fn=nn.CrossEntropyLoss(),
@@ -805,12 +805,13 @@ CASES = {1: case1, 2: case2, 3: case3, 4: case4, 5: case5, 6: case6, 7: case7}
 
 def _target(name, value, limit, higher=False):
     if value is None:
-        return {"name": name, "value": None, "limit": limit, "met": False}
+        return {"name": name, "value": None, "limit": limit, "higher": higher, "met": False}
     if isinstance(limit, tuple):
         met = limit[0] <= value <= limit[1]
     else:
         met = value >= limit if higher else value <= limit
-    return {"name": name, "value": float(value), "limit": limit, "met": bool(met)}
+    return {"name": name, "value": float(value), "limit": limit, "higher": higher,
+            "met": bool(met)}
 
 
 # --------------------------------------------------------------------------
@@ -839,11 +840,13 @@ def _fmt_limit(t):
     lim = t["limit"]
     if isinstance(lim, (tuple, list)):
         return f"in [{lim[0]}, {lim[1]}]"
-    return f"{'>=' if 'accuracy' in t['name'] else '<='} {lim}"
+    return f"{'>=' if t['higher'] else '<='} {lim}"
 
 
 def _results_table(results, ref="sklearn_dl"):
-    lines = ["| contender | median | spread (min - max) | CPU median | sklearn_dl / this | "
+    spread = ("p10 - p90" if any("p10" in rec for rec in results.values())
+              else "min - max")
+    lines = [f"| contender | median | spread ({spread}) | CPU median | sklearn_dl / this | "
              "other |", "|---|---|---|---|---|---|"]
     ref_rec = results.get(ref)
     for name, rec in results.items():
@@ -862,7 +865,7 @@ def _case_markdown(k, case):
     if case.get("recipe"):
         out += [f"Recipe: {case['recipe']}. Unit: {case.get('unit', '')}.", ""]
     if "results" in case:
-        if k == 5:
+        if "labels" in case:  # one table per label (case 5: 1 row, 10,000 rows)
             for label in case["labels"]:
                 sub = {n.replace(f" ({label})", ""): r for n, r in case["results"].items()
                        if n.endswith(f"({label})")}
@@ -1032,7 +1035,7 @@ def main(argv=None):
     if "SKLEARN_DL_DATA" not in os.environ and shared.is_dir():
         os.environ["SKLEARN_DL_DATA"] = str(shared)
     settings = Settings(quick=args.quick, repeats=args.repeats, heavy_repeats=args.heavy_repeats,
-                        threads=args.threads, profile=args.profile)
+                        profile=args.profile)
     threads_before = torch.get_num_threads()
     limits = contextlib.nullcontext()
     if args.threads:

@@ -111,7 +111,6 @@ for label, dropout in settings.items():
                       clf.loss_curve_[-1])
     print(f"dropout {label:10s} train acc {results[label][0]:.3f}  "
           f"test acc {results[label][1]:.3f}  last epoch's training loss {results[label][2]:.3f}")
-concise = clf if QUICK else None
 
 # %%
 fig, ax = plt.subplots(figsize=(5, 3))
@@ -147,21 +146,17 @@ print("predictions deterministic:", same)
 
 # %%
 class EpochTestAccuracy(Callback):
-    """Test accuracy after each epoch, with dropout off (``module.eval()``)."""
+    """Records the test accuracy after each epoch in the history, dropout off."""
 
     def __init__(self, X, y):
         self.X, self.y = torch.as_tensor(X), torch.as_tensor(y)
-
-    def initialize(self):
-        self.scores_ = []
-        return self
 
     def on_epoch_end(self, net, **kwargs):
         net.module_.eval()
         with torch.no_grad():
             pred = net.module_(self.X).argmax(1)
         net.module_.train()
-        self.scores_.append(float((pred == self.y).float().mean()))
+        net.history.record("test_acc", float((pred == self.y).float().mean()))
 
 
 curves = {}
@@ -170,7 +165,7 @@ for seed in (0,) if QUICK else (0, 1, 2):
                         **{**seed_sgd, "random_state": seed},
                         callbacks=[("test_acc", EpochTestAccuracy(X_test, y_test))])
     clf.fit(X_train, y_train)
-    curves[seed] = dict(clf.net_.callbacks_)["test_acc"].scores_
+    curves[seed] = clf.history_[:, "test_acc"]
     print(f"random_state={seed}: test accuracy per epoch",
           " ".join(f"{a:.3f}" for a in curves[seed]))
 
