@@ -324,12 +324,12 @@ def _forge(path, out, edit):
 
 
 FORGERIES = {
-    # a class outside the allow-lists: never imported or called
-    "os_system_as_sklearn_object": (
-        lambda m, t: m["state"].update(evil={"__sklearn__": "os:system", "params": {
-            "__dict__": {}}, "state": {"__dict__": {}}}), "does not look up"),
+    # a fitted attribute the schema does not declare: never set
+    "undeclared_state_holding_os_system": (
+        lambda m, t: m["state"].update(evil={"ref": "os.system"}), "not a fitted attribute"),
+    # a name outside the explicit table: never imported or called
     "builtin_eval_as_reference": (
-        lambda m, t: m["params"].update(init={"__ref__": "builtins.eval"}), "does not look up"),
+        lambda m, t: m["params"].update(init={"ref": "builtins.eval"}), "does not look up"),
     "not_an_estimator_class": (lambda m, t: m.update(estimator="Pipeline"),
                                "not one of sklearn_dl's estimators"),
     "attribute_shadowing_a_method": (
