@@ -5,6 +5,9 @@
     cross-validate the chosen models with a progress bar, print a table of
     validation log-RMSE, fit the best of them on all training houses and
     write Kaggle's ``submission.csv``.
+``sklearn-dl predict``
+    Load a model saved with ``house-prices --save-model`` (no pickle: see
+    :func:`sklearn_dl.load`) and write its predictions for the test houses.
 ``sklearn-dl demo``
     Fashion-MNIST training demo (:mod:`sklearn_dl.demo`); its own options
     follow (``sklearn-dl demo --help``).
@@ -13,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -25,7 +29,7 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="sklearn-dl",
         description="scikit-learn estimators whose models are PyTorch modules.")
-    sub = parser.add_subparsers(dest="command", metavar="{house-prices,demo}", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="{house-prices,predict,demo}", required=True)
     models = "\n".join(f"  {name}: {text}" for name, text in MODEL_NAMES.items())
     hp = sub.add_parser(
         "house-prices", formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -49,7 +53,25 @@ def _parser():
     hp.add_argument("--random-state", type=int, default=0,
                     help="seed of the models' random parts (default 0); the folds are always "
                          "KFold(K, shuffle=True, random_state=0)")
+    hp.add_argument("--save-model", default=None, metavar="PATH",
+                    help="also save the fitted model there (sklearn_dl.save: safetensors, "
+                         "no pickle); `sklearn-dl predict --model PATH` reads it back")
     hp.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    pr = sub.add_parser(
+        "predict", help="predict house prices with a model saved by --save-model",
+        description="Load a model written by `sklearn-dl house-prices --save-model` (a "
+                    "sklearn_dl.save file: no pickle, no code from the file runs) and write "
+                    "Kaggle's Id,SalePrice file for the test houses.")
+    pr.add_argument("--model", required=True, metavar="PATH", help="the saved model")
+    pr.add_argument("--input", default=None, metavar="CSV",
+                    help="houses to price, with an Id column and the competition's feature "
+                         "columns (default: the competition's test file)")
+    pr.add_argument("--out", default="predictions.csv", metavar="PATH",
+                    help="where to write Id,SalePrice (default predictions.csv)")
+    pr.add_argument("--data-home", default=None, metavar="DIR",
+                    help="folder searched first for house-prices/kaggle_house_pred_test.csv")
+    pr.add_argument("--no-download", action="store_true",
+                    help="fail instead of downloading missing data")
     sub.add_parser("demo", add_help=False,
                    help="train on Fashion-MNIST and report accuracy (sklearn-dl demo --help)")
     return parser
@@ -74,11 +96,66 @@ def main(argv=None):
 
         return demo.main(argv[1:])
     args = _parser().parse_args(argv)
+    if args.command == "predict":
+        return _predict(args)
     if args.cv == 1 or args.cv < 0:
         print(f"sklearn-dl house-prices: --cv must be 0 (no cross-validation) or at least "
               f"2; got {args.cv}.", file=sys.stderr)
         return 2
+    for option, path in (("--out", args.out), ("--save-model", args.save_model)):
+        problem = _unwritable(path)
+        if problem:  # before any training: an hour of fitting must not end here
+            print(f"sklearn-dl house-prices: {option} {path}: {problem}", file=sys.stderr)
+            return 2
     return _house_prices(args)
+
+
+def _unwritable(path):
+    """Why a file cannot be written at ``path``, or None (None path: not asked for)."""
+    if path is None:
+        return None
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "is a directory; give a file name."
+    if not os.path.isdir(folder):
+        return f"the folder {folder} does not exist."
+    if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
+        return "is not writable."
+    return None
+
+
+def _predict(args):
+    import pandas as pd
+
+    from .datasets import DatasetNotFoundError
+    from .house_prices import load_frames, make_submission
+    from .io import load
+
+    problem = _unwritable(args.out)
+    if problem:
+        print(f"sklearn-dl predict: --out {args.out}: {problem}", file=sys.stderr)
+        return 2
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # parameters saved by name only
+            model = load(args.model)
+    except (OSError, ValueError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"sklearn-dl predict: cannot load the model {args.model}: {message}",
+              file=sys.stderr)
+        return 2
+    try:
+        if args.input is not None:
+            houses = pd.read_csv(args.input)
+        else:
+            _, houses = load_frames(args.data_home, download=not args.no_download)
+        submission = make_submission(model, houses, args.out)
+    except (OSError, ValueError, KeyError, DatasetNotFoundError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"sklearn-dl predict: {message}", file=sys.stderr)
+        return 2
+    print(f"Wrote {len(submission)} predictions of {args.model} to {args.out}")
+    return 0
 
 
 def _house_prices(args):
@@ -135,6 +212,12 @@ def _house_prices(args):
     submission = make_submission(model, test, args.out)
     print(f"\nFitted '{chosen}' on all {len(X)} training houses; wrote {len(submission)} "
           f"predictions to {args.out}")
+    if args.save_model is not None:
+        from .io import save
+
+        save(model, args.save_model)
+        print(f"Saved the fitted model to {args.save_model} (sklearn-dl predict --model "
+              f"{args.save_model} reads it)")
     return 0
 
 

@@ -168,26 +168,15 @@ class _Malformed(ValueError):
         self.field = field
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+
+
 def _json_depth_ok(text, max_depth):
     """True when no JSON value in ``text`` nests deeper than ``max_depth`` (strings skipped)."""
-    depth, in_string, escaped = 0, False, False
-    for char in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif char == "\\":
-                escaped = True
-            elif char == '"':
-                in_string = False
-        elif char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > max_depth:
-                return False
-        elif char in "]}":
-            depth -= 1
-    return True
+    brackets = re.sub(r"[^\[\]{}]", "", _JSON_STRING.sub("", text)).encode()
+    steps = np.frombuffer(brackets, dtype=np.uint8)
+    depth = np.cumsum(np.where((steps == ord("[")) | (steps == ord("{")), 1, -1))
+    return depth.size == 0 or int(depth.max()) <= max_depth
 
 
 # --------------------------------------------------------------------------
@@ -1043,9 +1032,20 @@ def _check_npy_header(archive, info, field):
                                 f"{info.file_size} bytes")
 
 
+def _import_skops_types():
+    """Import every module SKOPS_TYPES names, whatever the file: a file decides no import."""
+    import importlib
+
+    for name in sorted(SKOPS_TYPES):
+        module = name.rsplit(".", 1)[0]
+        if module != "numpy.random.mtrand":
+            importlib.import_module(module)
+
+
 def _decode_composite(meta, tensors, used, limits, caller):
     import skops.io as sio
 
+    _import_skops_types()
     _expect_keys(meta, "metadata", ("skops_bytes", "estimators"), _TOP_KEYS)
     entries = meta["estimators"]
     if type(entries) is not list or len(entries) > 10_000:
@@ -1129,12 +1129,12 @@ def _fill_slots(obj, estimators, filled, done, depth):
 
 
 def _check_instance_attributes(obj):
-    """No loaded attribute may shadow a method or property, or be a dunder."""
+    """No loaded attribute may shadow a name its class defines (a method, a property) or be
+    a dunder: those would replace behaviour, not hold data."""
     cls = type(obj)
     for key in vars(obj):
-        if type(key) is not str or key.startswith("__") or (
-                hasattr(cls, key) and callable(getattr(cls, key, None))) or isinstance(
-                getattr(cls, key, None), property):
+        if type(key) is not str or key.startswith("__") or any(
+                key in vars(klass) for klass in cls.__mro__):
             raise _Malformed("skops", f"{cls.__name__} instance attribute {str(key)[:80]!r} "
                                       "shadows a name of its class")
 
