@@ -794,7 +794,11 @@ def _load_module(estimator, spec, tensors, used, limits, prefix, field):
     estimator.module_ = module
     expected = tensors["check/outputs"]
     used.add("check/outputs")
-    got = _probe_outputs(estimator)
+    try:
+        got = _probe_outputs(estimator)
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        raise _Malformed(field, f"the rebuilt model fails on an input of n_features_in_ "
+                                f"columns: {str(exc)[:200]}") from None
     # Bit for bit on the device it was saved from; other devices round differently.
     exact = str(device) == spec["device"]
     close = got.shape == expected.shape and got.dtype == expected.dtype and (
