@@ -168,7 +168,8 @@ class _Malformed(ValueError):
         self.field = field
 
 
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+# unrolled so that a long string costs no per-character backtracking state
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
 
 
 def _json_depth_ok(text, max_depth):
@@ -786,7 +787,11 @@ def _load_module(estimator, spec, tensors, used, limits, prefix, field):
             from None
     device = torch.device(spec["device"])
     if "device" in estimator.get_params(deep=False) and estimator.device != "auto":
-        device = estimator._resolve_device()
+        try:
+            device = estimator._resolve_device()
+        except (RuntimeError, ValueError, TypeError) as exc:
+            raise _Malformed(f"{field.rsplit('.', 1)[0]}.params.device", str(exc)[:200]) \
+                from None
     elif device.type != "cpu" and not (device.type == "cuda" and torch.cuda.is_available()):
         device = torch.device("cpu")
     module = module.to(device)
