@@ -620,7 +620,7 @@ def _decode_estimator(entry, tensors, used, limits, prefix, field, caller):
         if state or entry["history"] is not None:
             raise _Malformed(f"{field}.module", "fitted state without a module")
         return estimator
-    _check_required(estimator, state, f"{field}.state")
+    _check_required(estimator, state, f"{field}.state", limits)
     _rebuild_derived(estimator, f"{field}.state", limits)
     estimator.history_ = _decode_history(entry["history"], f"{field}.history")
     _load_module(estimator, entry["module"], tensors, used, limits, prefix, f"{field}.module")
@@ -678,11 +678,13 @@ def _decode_state(state, estimator, field, tensors, used, limits):
     return out
 
 
-def _check_required(estimator, state, field):
+def _check_required(estimator, state, field, limits):
     for key, (_, required) in FITTED_ATTRIBUTES.items():
         if required is not None and required(estimator) and key not in state:
             raise _Malformed(field, f"the fitted attribute {key!r} is missing")
     n_in = state["n_features_in_"]
+    if n_in > limits.bytes // (8 * _PROBE_ROWS):
+        raise _Malformed(f"{field}.n_features_in_", "more features than the file can justify")
     names = state.get("feature_names_in_")
     if names is not None and (len(names) != n_in or not all(type(v) is str for v in names)):
         raise _Malformed(f"{field}.feature_names_in_", "must hold n_features_in_ strings")
@@ -709,11 +711,8 @@ def _rebuild_derived(estimator, field, limits):
         from sklearn.preprocessing import PolynomialFeatures
 
         n, degree = estimator.n_features_in_, estimator.degree
-        # the number of monomials, computed before anything is allocated
-        if estimator.interaction_only:
-            n_out = sum(math.comb(n, k) for k in range(1, min(degree, n) + 1))
-        else:
-            n_out = math.comb(n + degree, degree) - 1
+        n_out = _n_monomials(n, degree, estimator.interaction_only,
+                             stop=len(estimator.feature_scale_))
         if n_out != len(estimator.feature_scale_) or n_out != len(estimator.feature_offset_):
             raise _Malformed(f"{field}.feature_scale_", f"PolyRidge of degree {degree} on "
                                                         f"{n} features has {n_out} monomials")
@@ -721,6 +720,27 @@ def _rebuild_derived(estimator, field, limits):
         estimator.poly_ = PolynomialFeatures(
             degree=degree, interaction_only=estimator.interaction_only,
             include_bias=False).fit(np.zeros((1, n)))
+
+
+def _n_monomials(n, degree, interaction_only, stop):
+    """PolynomialFeatures' output count (no bias), counted only until it passes ``stop``.
+
+    Term by term, so that a forged degree or feature count costs at most
+    ``stop`` steps of small integers, never a number with millions of digits.
+    """
+    total, term = 0, 1
+    for k in range(1, degree + 1):
+        if interaction_only:
+            if k > n:
+                break
+            term = term * (n - k + 1) // k          # C(n, k)
+            total += term
+        else:
+            term = term * (n + k - 1) // k          # C(n + k - 1, k): monomials of degree k
+            total += term
+        if total > stop:
+            break
+    return total
 
 
 def _decode_history(value, field):

@@ -407,3 +407,23 @@ def test_any_mutated_file_loads_equal_or_raises_value_error_without_side_effects
     effects.assert_none(budget=32 * 2**20 + 20 * size)
     if loaded is not None:
         _assert_equal_but_for(original, loaded, X, touched)
+
+
+def test_route4_polyridge_feature_map_is_sized_by_the_file(tmp_path, monkeypatch):
+    from sklearn_dl import PolyRidge
+
+    est = make_estimator(PolyRidge, degree=2)
+    X, y = make_data(est)
+    save(_fit(est, X, y), tmp_path / "poly.safetensors")
+    for edit in [lambda m, t: m["params"].update(degree=10**12),
+                 lambda m, t: m["state"].update(n_features_in_=10**6),
+                 lambda m, t: m["params"].update(interaction_only=True, degree=10**9)]:
+        forged = forge.forge(tmp_path / "poly.safetensors", tmp_path / "f.safetensors", edit)
+        with SideEffects(monkeypatch, [tmp_path]) as effects, \
+                pytest.raises(ValueError, match=r"monomials|n_features_in_|fewer module inputs"):
+            load(forged)
+        effects.assert_none(budget=32 * 2**20)
+    # the feature map is rebuilt from degree and interaction_only, not read from the file
+    loaded = load(tmp_path / "poly.safetensors")
+    np.testing.assert_array_equal(loaded.powers_, est.powers_)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
