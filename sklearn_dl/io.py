@@ -36,8 +36,9 @@ Pipelines (``Pipeline``, ``ColumnTransformer``, ``TransformedTargetRegressor``,
 :func:`sklearn_dl.house_prices.make_model`) are written as a skops archive in
 which each sklearn_dl estimator is replaced by a numbered slot, and the
 estimators themselves in the schema above. Every type the archive names must
-be in :data:`SKOPS_TYPES` (an explicit list, checked before skops constructs
-anything, together with ``skops.io.get_untrusted_types``); no blanket trust.
+be listed for its node kind in :data:`SKOPS_NODES` (an explicit table,
+checked before skops constructs anything, together with
+``skops.io.get_untrusted_types``); no blanket trust.
 
 Pickle and ``joblib.dump`` keep working (scikit-learn's convention), but
 unpickling runs whatever code the file names: only unpickle files you trust.
@@ -890,53 +891,65 @@ class EstimatorSlot:
         self.index = index
 
 
-#: Every type (module.name) the skops part of a file may name; anything else is
-#: refused before skops constructs anything. Add a row to save a pipeline
-#: holding another scikit-learn class.
-SKOPS_TYPES = frozenset({
-    "sklearn_dl.io.EstimatorSlot",
-    "builtins.dict", "builtins.list", "builtins.tuple", "builtins.str", "builtins.int",
-    "builtins.float", "builtins.bool", "builtins.slice", "builtins.NoneType", "builtins.set",
-    "numpy.ndarray", "numpy.dtype", "numpy.float64", "numpy.float32", "numpy.int64",
-    "numpy.int32", "numpy.int8", "numpy.uint8", "numpy.bool_", "numpy.bool", "numpy.str_",
-    "numpy.object_", "numpy.random.mtrand.RandomState",
-    # functions a TransformedTargetRegressor or FunctionTransformer may hold
-    "numpy.log", "numpy.exp", "numpy.log1p", "numpy.expm1", "numpy.sqrt", "numpy.square",
-    # scikit-learn
-    "sklearn.pipeline.Pipeline", "sklearn.pipeline.FeatureUnion",
-    "sklearn.compose._column_transformer.ColumnTransformer",
-    "sklearn.compose._column_transformer.make_column_selector",
-    "sklearn.compose._target.TransformedTargetRegressor",
-    "sklearn.preprocessing._data.StandardScaler", "sklearn.preprocessing._data.MinMaxScaler",
-    "sklearn.preprocessing._data.RobustScaler", "sklearn.preprocessing._data.MaxAbsScaler",
-    "sklearn.preprocessing._encoders.OneHotEncoder",
-    "sklearn.preprocessing._encoders.OrdinalEncoder",
-    "sklearn.preprocessing._polynomial.PolynomialFeatures",
-    "sklearn.preprocessing._function_transformer.FunctionTransformer",
-    "sklearn.preprocessing._label.LabelEncoder",
-    "sklearn.impute._base.SimpleImputer", "sklearn.impute._base.MissingIndicator",
-    "sklearn.decomposition._pca.PCA",
-    "sklearn.feature_selection._variance_threshold.VarianceThreshold",
-    "sklearn.ensemble._voting.VotingRegressor", "sklearn.ensemble._voting.VotingClassifier",
-    "sklearn.ensemble._gb.GradientBoostingRegressor", "sklearn.dummy.DummyRegressor",
-    "sklearn.tree._classes.DecisionTreeRegressor", "sklearn.tree._tree.Tree",
-    "sklearn._loss._loss.CyHuberLoss", "sklearn._loss._loss.CyHalfSquaredError",
-    "sklearn._loss.loss.HuberLoss", "sklearn._loss.loss.HalfSquaredError",
-    "sklearn._loss.link.IdentityLink", "sklearn._loss.link.Interval",
-    "sklearn.linear_model._ridge.Ridge", "sklearn.linear_model._base.LinearRegression",
-    "sklearn.utils._bunch.Bunch",
-    # sklearn_dl's own transformers (plain fitted arrays)
-    "sklearn_dl.house_prices.HouseFeatures", "sklearn_dl.house_prices.ClipToTrainingRange",
-    "sklearn_dl.house_prices.Log1pSkewed", "sklearn_dl.house_prices.DropLargeHouses",
-})
+_PRIMITIVES = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",
+                         "builtins.NoneType"})
+_NUMPY_SCALAR_TYPES = frozenset({
+    "numpy.float64", "numpy.float32", "numpy.int64", "numpy.int32", "numpy.int8",
+    "numpy.uint8", "numpy.bool_", "numpy.bool", "numpy.str_", "numpy.object_"})
 
-#: skops node kinds the archive may use (no MethodNode, PartialNode,
-#: OperatorFuncNode, BytesNode, SparseMatrixNode, ...).
-_SKOPS_LOADERS = frozenset({
-    "DictNode", "ListNode", "TupleNode", "SetNode", "JsonNode", "TypeNode", "SliceNode",
-    "NdArrayNode", "DTypeNode", "FunctionNode", "RandomStateNode", "ObjectNode", "TreeNode",
-    "LossNode",
-})
+#: Each skops node kind the skops part of a file may use, with the types
+#: (module.name) it may name there; anything else is refused before skops
+#: constructs anything. No MethodNode, PartialNode, OperatorFuncNode,
+#: BytesNode, ReduceNode... Add a name to the "ObjectNode" row to save a
+#: pipeline holding another scikit-learn class (one whose fitted state is
+#: plain arrays and parameters).
+SKOPS_NODES = {
+    "JsonNode": _PRIMITIVES,
+    "TypeNode": _PRIMITIVES | _NUMPY_SCALAR_TYPES,
+    "DictNode": frozenset({"builtins.dict", "sklearn.utils._bunch.Bunch"}),
+    "ListNode": frozenset({"builtins.list"}),
+    "TupleNode": frozenset({"builtins.tuple"}),
+    "SetNode": frozenset({"builtins.set"}),
+    "SliceNode": frozenset({"builtins.slice"}),
+    "NdArrayNode": frozenset({"numpy.ndarray"}) | _NUMPY_SCALAR_TYPES,
+    "DTypeNode": frozenset({"numpy.dtype"}),
+    "RandomStateNode": frozenset({"numpy.random.mtrand.RandomState"}),
+    # functions a TransformedTargetRegressor or FunctionTransformer may hold
+    "FunctionNode": frozenset({"numpy.log", "numpy.exp", "numpy.log1p", "numpy.expm1",
+                               "numpy.sqrt", "numpy.square"}),
+    "TreeNode": frozenset({"sklearn.tree._tree.Tree"}),
+    "LossNode": frozenset({"sklearn._loss._loss.CyHuberLoss",
+                           "sklearn._loss._loss.CyHalfSquaredError"}),
+    "ObjectNode": frozenset({
+        "sklearn_dl.io.EstimatorSlot",
+        "sklearn.pipeline.Pipeline", "sklearn.pipeline.FeatureUnion",
+        "sklearn.compose._column_transformer.ColumnTransformer",
+        "sklearn.compose._column_transformer.make_column_selector",
+        "sklearn.compose._target.TransformedTargetRegressor",
+        "sklearn.preprocessing._data.StandardScaler",
+        "sklearn.preprocessing._data.MinMaxScaler",
+        "sklearn.preprocessing._data.RobustScaler", "sklearn.preprocessing._data.MaxAbsScaler",
+        "sklearn.preprocessing._encoders.OneHotEncoder",
+        "sklearn.preprocessing._encoders.OrdinalEncoder",
+        "sklearn.preprocessing._polynomial.PolynomialFeatures",
+        "sklearn.preprocessing._function_transformer.FunctionTransformer",
+        "sklearn.impute._base.SimpleImputer", "sklearn.impute._base.MissingIndicator",
+        "sklearn.decomposition._pca.PCA",
+        "sklearn.feature_selection._variance_threshold.VarianceThreshold",
+        "sklearn.ensemble._voting.VotingRegressor",
+        "sklearn.ensemble._gb.GradientBoostingRegressor", "sklearn.dummy.DummyRegressor",
+        "sklearn.tree._classes.DecisionTreeRegressor",
+        "sklearn._loss.loss.HuberLoss", "sklearn._loss.loss.HalfSquaredError",
+        "sklearn._loss.link.IdentityLink", "sklearn._loss.link.Interval",
+        "sklearn.linear_model._ridge.Ridge", "sklearn.linear_model._base.LinearRegression",
+        # sklearn_dl's own transformers (plain fitted arrays)
+        "sklearn_dl.house_prices.HouseFeatures", "sklearn_dl.house_prices.ClipToTrainingRange",
+        "sklearn_dl.house_prices.Log1pSkewed", "sklearn_dl.house_prices.DropLargeHouses",
+    }),
+}
+
+#: Every type the skops part of a file may name, whatever the node kind.
+SKOPS_TYPES = frozenset().union(*SKOPS_NODES.values())
 
 
 def _is_sklearn_dl_estimator(obj):
@@ -988,8 +1001,9 @@ def _encode_composite(obj, tensors):
     if unknown:
         raise ValueError(
             f"Cannot save this {type(obj).__name__}: it holds {unknown}, which "
-            "sklearn_dl.io.SKOPS_TYPES does not list, so load would refuse it. Add a row "
-            "there if the class is safe to construct from a file, or pickle the model.")
+            "sklearn_dl.io.SKOPS_NODES does not list, so load would refuse it. Add it to the "
+            "'ObjectNode' row there if the class is safe to construct from a file (plain "
+            "fitted arrays and parameters), or pickle the model.")
     entries = [_encode_estimator(est, tensors, f"est{i}/") for i, est in enumerate(found)]
     tensors["skops"] = torch.frombuffer(bytearray(blob), dtype=torch.uint8)
     return {"skops_bytes": len(blob), "estimators": entries}
@@ -1030,10 +1044,14 @@ def _skops_type_names(blob, limits, field="skops"):
                 module, name, loader = (node.get("__module__"), node.get("__class__"),
                                         node.get("__loader__"))
                 if not all(isinstance(v, str) for v in (module, name, loader)) \
-                        or loader not in _SKOPS_LOADERS:
+                        or loader not in SKOPS_NODES:
                     raise _Malformed(f"{field}.schema.json", f"node loader {str(loader)[:80]!r}"
                                                              " is not allowed")
                 names.add(f"{module}.{name}")
+                if f"{module}.{name}" in SKOPS_TYPES \
+                        and f"{module}.{name}" not in SKOPS_NODES[loader]:
+                    raise _Malformed(f"{field}.schema.json", f"a {loader} may not name "
+                                                             f"{module}.{name}")
             if "__reduce__" in node:
                 reduce = node["__reduce__"]
                 if not isinstance(reduce, dict):
@@ -1151,6 +1169,11 @@ def _fill_slots(obj, estimators, filled, done, depth):
             obj[key] = _fill_slots(obj[key], estimators, filled, done, depth + 1)
     elif hasattr(obj, "__dict__"):
         _check_instance_attributes(obj)
+        if isinstance(obj, BaseEstimator):
+            missing = set(type(obj)._get_param_names()) - set(vars(obj))
+            if missing:  # every scikit-learn estimator keeps its parameters as attributes
+                raise _Malformed("skops", f"the {type(obj).__name__} lacks its parameters "
+                                          f"{sorted(missing)[:5]}")
         for key, value in list(vars(obj).items()):
             vars(obj)[key] = _fill_slots(value, estimators, filled, done, depth + 1)
         _check_tree(obj)

@@ -147,7 +147,7 @@ def test_house_price_ridge_model_round_trips_bitwise(houses, tmp_path):
 def test_save_refuses_pipeline_parts_load_would_not_construct(frame, tmp_path):
     X, y = frame
     num = X[["area", "rooms"]]
-    with pytest.raises(ValueError, match=r"sklearn.svm._classes.SVR.*SKOPS_TYPES"):
+    with pytest.raises(ValueError, match=r"sklearn.svm._classes.SVR.*SKOPS_NODES"):
         save(make_pipeline(StandardScaler(), SVR()).fit(num, y), tmp_path / "svr.safetensors")
     assert not (tmp_path / "svr.safetensors").exists()
 
