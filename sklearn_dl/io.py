@@ -399,7 +399,8 @@ class _Array(_Kind):
             if not isinstance(dtype, str) or dtype not in _NUMPY_DTYPES \
                     or _NUMPY_DTYPES[dtype].kind not in self.kinds:
                 raise _Malformed(field, "dtype not allowed here")
-            if not isinstance(key, str) or key not in tensors or key in used:
+            if not isinstance(key, str) or not key.startswith("state/") or key not in tensors \
+                    or key in used:
                 raise _Malformed(field, "names a tensor the file does not hold (or one "
                                         "already used)")
             tensor = tensors[key]
