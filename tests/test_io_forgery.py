@@ -178,7 +178,7 @@ HUGE = {
     "hidden_layer_sizes": (lambda m, t: m["params"].update(
         hidden_layer_sizes={"tuple": [10**9, 10**9]}), r"do not fit the module"),
     "n_features_in_": (lambda m, t: m["state"].update(n_features_in_=10**12),
-                       r"fewer module inputs than features"),
+                       r"state\.n_features_in_: more features than the file can justify"),
     "deep_nesting": (lambda m, t: m["params"].update(init=json.loads("[" * 100_000 + "]" * 100_000)),
                      r"nested more than 12 levels"),
     "history_nesting": (lambda m, t: m.update(history=[{"a": [[[[[[[[[[[[1]]]]]]]]]]]]}]),
