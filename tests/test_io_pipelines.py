@@ -271,3 +271,42 @@ def test_a_huge_array_header_in_the_skops_part_is_refused(small_pipeline, tmp_pa
     forged = forge.forge(small_pipeline, tmp_path / "f.safetensors", huge)
     with pytest.raises(ValueError, match=r"does not fit \d+ bytes"):
         load(forged)
+
+
+def test_a_decision_tree_whose_links_loop_is_refused(tmp_path):
+    """scikit-learn walks tree nodes without bounds checks: a forged link would hang or crash."""
+    import io
+    import zipfile
+
+    from sklearn.tree import DecisionTreeRegressor
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 2))
+    model = make_pipeline(StandardScaler(), DecisionTreeRegressor(max_depth=2, random_state=0))
+    model.fit(X, X[:, 0])
+    save(model, tmp_path / "tree.safetensors")
+    np.testing.assert_array_equal(load(tmp_path / "tree.safetensors").predict(X), model.predict(X))
+
+    def loop(meta, tensors):
+        schema = forge.skops_schema(tensors)
+        tree = _first(schema, "Tree")
+        member = tree["content"]["content"]["nodes"]["file"]
+        blob = tensors["skops"].numpy().tobytes()
+        src = zipfile.ZipFile(io.BytesIO(blob))
+        nodes = np.load(io.BytesIO(src.read(member)), allow_pickle=False)
+        nodes["left_child"][0] = 0  # the root is its own left child
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as dst:
+            for info in src.infolist():
+                data = src.read(info)
+                if info.filename == member:
+                    out = io.BytesIO()
+                    np.save(out, nodes, allow_pickle=False)
+                    data = out.getvalue()
+                dst.writestr(info.filename, data)
+        tensors["skops"] = torch.frombuffer(bytearray(buffer.getvalue()), dtype=torch.uint8)
+        meta["skops_bytes"] = tensors["skops"].numel()
+
+    forged = forge.forge(tmp_path / "tree.safetensors", tmp_path / "f.safetensors", loop)
+    with pytest.raises(ValueError, match="node links are out of range"):
+        load(forged)
