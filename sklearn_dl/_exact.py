@@ -41,7 +41,10 @@ class SolverReport:
 
 
 def _as_tensor(a, device):
-    return torch.as_tensor(np.ascontiguousarray(a, dtype=np.float64), device=device)
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if not a.flags.writeable:  # a read-only memmap: torch wants memory it may write
+        a = a.copy()
+    return torch.as_tensor(a, device=device)
 
 
 def _center(X, Y, sw, fit_intercept):
@@ -254,3 +257,30 @@ def logistic_lbfgs(X, y, n_classes, l2, *, sample_weight=None, fit_intercept=Tru
     return coef, intercept, SolverReport(
         int(res.nit), float(res.fun), time.perf_counter() - start, bool(converged),
         {"grad_max": grad_max, "n_fun": int(res.nfev)})
+
+
+def store_in_linear(estimator, W, b):
+    """Put ``W, b`` into a fresh float64 ``nn.Linear`` on their device, as ``module_``.
+
+    The layer is built by ``estimator._build_module`` (without touching the
+    global RNG) and left in eval mode; ``module_dtype_`` is set to float64.
+    """
+    n_outputs, n_features = W.shape
+    with torch.random.fork_rng(devices=[]):  # building the layer draws initial weights
+        module = estimator._build_module(n_features, n_outputs)
+    module = module.to(dtype=torch.float64, device=W.device)
+    with torch.no_grad():
+        module.weight.copy_(W)
+        if module.bias is not None:
+            module.bias.copy_(b)
+    estimator.module_ = module.eval()
+    estimator.module_dtype_ = torch.float64
+    return module
+
+
+def linear_weights(layer):
+    """``(W, b)`` of an ``nn.Linear`` as float64 numpy arrays (``b = 0`` without bias)."""
+    w = layer.weight.detach().cpu().double().numpy().copy()
+    b = (layer.bias.detach().cpu().double().numpy().copy() if layer.bias is not None
+         else np.zeros(w.shape[0]))
+    return w, b

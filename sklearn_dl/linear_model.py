@@ -22,6 +22,7 @@ from torch import nn
 
 from . import _exact
 from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin, _validate_data
+from ._linear_sklearn import ElasticNet, Lasso, LogisticRegression, Ridge
 
 __all__ = ["LinearRegressorNN", "SoftmaxClassifier", "PolyRidge", "ProximalL1", "ProximalGradient",
            "Ridge", "Lasso", "ElasticNet", "LogisticRegression"]
@@ -48,7 +49,7 @@ class _LinearBase(BaseTorchEstimator):
     }
 
     #: max_iter=None: the default budget of each kind of solver
-    _MAX_ITER = {"cd": 1000, "logistic": 100, "lbfgs": 200, "minibatch": 200}
+    _MAX_ITER = {"ridge": 1, "cd": 1000, "logistic": 100, "lbfgs": 200, "minibatch": 200}
 
     def _param(self, name):
         value = super()._param(name)
@@ -62,6 +63,9 @@ class _LinearBase(BaseTorchEstimator):
 
     def _build_module(self, n_features, n_outputs):
         return nn.Linear(n_features, n_outputs, bias=self.fit_intercept)
+
+    def _transform_input(self, X, *, fit, sample_weight=None):
+        return X
 
     def _penalty(self):
         return self.alpha * (1.0 - self.l1_ratio), False
@@ -97,7 +101,7 @@ class _LinearBase(BaseTorchEstimator):
         return []
 
     def _weights(self):
-        return _linear_weights(self.module_)
+        return _exact.linear_weights(self.module_)
 
     # ---- the exact path ------------------------------------------------------
     def _fit(self, X, y, *, incremental, classes=None, **kwargs):
@@ -121,10 +125,10 @@ class _LinearBase(BaseTorchEstimator):
         warm = self._warm_weights() if self._param("warm_start") else None
         X, y = _validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
                               multi_output=True, y_numeric=False)
-        X = np.asarray(self._transform_input(X, fit=True), dtype=np.float64)
-        y_enc, n_outputs = self._prepare_target(y, reset=True)
         sw = (None if sample_weight is None else _exact.check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True))
+        X = np.asarray(self._transform_input(X, fit=True, sample_weight=sw), dtype=np.float64)
+        y_enc, n_outputs = self._prepare_target(y, reset=True)
         device = self._resolve_device()
         if warm is not None and warm[0].shape != (n_outputs, X.shape[1]):
             warm = None
@@ -135,7 +139,7 @@ class _LinearBase(BaseTorchEstimator):
     def _warm_weights(self):
         if not hasattr(self, "module_"):
             return None
-        return _linear_weights(self.module_)
+        return _exact.linear_weights(self.module_)
 
     def _solve_exact(self, kind, X, y_enc, sw, device, warm):
         fit_intercept = getattr(self, "fit_intercept", True)
@@ -159,14 +163,6 @@ class _LinearBase(BaseTorchEstimator):
             max_iter=self._param("max_iter"), tol=self.tol, w0=w0, device=device)
 
 
-def _linear_weights(layer):
-    """``(W, b)`` of an ``nn.Linear`` as float64 numpy arrays (``b = 0`` without bias)."""
-    w = layer.weight.detach().cpu().double().numpy().copy()
-    b = (layer.bias.detach().cpu().double().numpy().copy() if layer.bias is not None
-         else np.zeros(w.shape[0]))
-    return w, b
-
-
 def _store_linear_fit(estimator, W, b, report, n_samples, seconds):
     """Put an exact solution into a fresh float64 ``nn.Linear`` and set the fitted state.
 
@@ -175,16 +171,7 @@ def _store_linear_fit(estimator, W, b, report, n_samples, seconds):
     A skorch net of an earlier fit is dropped: a later ``warm_start`` or
     ``partial_fit`` with an iterative solver starts from these weights.
     """
-    n_outputs, n_features = W.shape
-    with torch.random.fork_rng(devices=[]):  # building the layer draws from the global RNG
-        module = estimator._build_module(n_features, n_outputs)
-    module = module.to(dtype=torch.float64, device=W.device)
-    with torch.no_grad():
-        module.weight.copy_(W)
-        if module.bias is not None:
-            module.bias.copy_(b)
-    estimator.module_ = module.eval()
-    estimator.module_dtype_ = torch.float64
+    _exact.store_in_linear(estimator, W, b)
     history = History()
     history.new_epoch()
     history.record("epoch", 1)
@@ -712,7 +699,7 @@ random_state, verbose, warm_start, device, init, callbacks
     def _make_criterion(self):
         return HalfSquaredError()
 
-    def _transform_input(self, X, *, fit):
+    def _transform_input(self, X, *, fit, sample_weight=None):
         # Powers in float64 whatever X's dtype: x**degree loses digits (or
         # overflows) in float32 long before the scaled result would.
         X = np.asarray(X, dtype=np.float64)
@@ -730,7 +717,8 @@ random_state, verbose, warm_start, device, init, callbacks
         if fit:
             n_out = F.shape[1]
             if self.scaling == "standard":
-                scaler = StandardScaler().fit(F)
+                # weighted like the data term, so that weights equal repeated rows
+                scaler = StandardScaler().fit(F, sample_weight=sample_weight)
                 self.feature_offset_, self.feature_scale_ = scaler.mean_, scaler.scale_
             elif self.scaling == "factorial":
                 self.feature_offset_ = np.zeros(n_out)
