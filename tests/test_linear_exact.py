@@ -193,8 +193,13 @@ def test_sample_weight_with_a_minibatch_solver_is_refused_or_used(house, weights
 @pytest.fixture(scope="module")
 def fashion_subset():
     X, y = load_fashion_mnist("train", download=False, return_X_y=True)
-    # 300 images: every class present, 100 L-BFGS iterations in well under a second
-    return np.asarray(X[:300], dtype=np.float64).reshape(300, -1), np.asarray(y[:300])
+    # 300 images, pixels standardised: every class present, and both solvers
+    # converge within the default 100 iterations (77, measured), so the test
+    # compares optima. On raw pixels both stop at max_iter and their iterates
+    # agree to 2e-8 (600 images) or 4e-4 (300), a matter of rounding along
+    # the path; benchmarks/linear_exact.py runs the full set at the defaults.
+    X = StandardScaler().fit_transform(np.asarray(X[:300], dtype=np.float64).reshape(300, -1))
+    return X, np.asarray(y[:300])
 
 
 def _tabular(loader):
@@ -210,8 +215,7 @@ def test_softmax_lbfgs_matches_logistic_regression(request, data):
         X, y = _tabular({"breast_cancer": load_breast_cancer, "wine": load_wine}[data])
     C = 1.0
     with warnings.catch_warnings():
-        # on the Fashion-MNIST subset both stop at max_iter=100, each warning
-        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("error", ConvergenceWarning)  # all three converge
         ref = sk.LogisticRegression(C=C).fit(X, y)
         clf = SoftmaxClassifier(solver="lbfgs", alpha=1 / (C * len(X))).fit(X, y)
         named = ours.LogisticRegression(C=C).fit(X, y)
