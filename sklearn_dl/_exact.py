@@ -97,7 +97,7 @@ def ridge_solve(X, Y, alpha, *, sample_weight=None, fit_intercept=True, solver="
         G = Xc.T @ Xc if primal else Xc @ Xc.T
         G.diagonal().add_(a)
         L, info = torch.linalg.cholesky_ex(G)
-        if int(info) == 0:
+        if int(info) == 0 and bool(torch.isfinite(L).all()):
             if primal:
                 coef = torch.cholesky_solve(Xc.T @ Yc, L).T
             else:
@@ -111,7 +111,10 @@ def ridge_solve(X, Y, alpha, *, sample_weight=None, fit_intercept=True, solver="
         # LAPACK gelsd's cut-off: singular values below rcond * s_max count as 0
         cutoff = max(n, p) * torch.finfo(torch.float64).eps * (s[0] if len(s) else 0)
         keep = s > cutoff
-        d = torch.where(keep[:, None], s[:, None] / (s[:, None] ** 2 + alphas[None, :]),
+        # s / (s^2 + alpha) written so that it neither overflows nor underflows
+        # for singular values far from 1 (unscaled X)
+        safe = torch.where(keep, s, torch.ones_like(s))[:, None]
+        d = torch.where(keep[:, None], 1.0 / (safe + alphas[None, :] / safe),
                         torch.zeros((), dtype=s.dtype, device=s.device))
         coef = (Vh.T @ (d * UtY)).T
     intercept = y_mean - coef @ x_mean
@@ -156,6 +159,11 @@ def enet_solve(X, Y, alpha, l1_ratio, *, sample_weight=None, fit_intercept=True,
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     coef = np.atleast_2d(model.coef_).astype(np.float64)
     intercept = np.atleast_1d(np.asarray(model.intercept_, dtype=np.float64))
+    if not (np.isfinite(coef).all() and np.isfinite(intercept).all()):
+        raise ValueError(
+            f"Coordinate descent produced non-finite weights: X has values up to "
+            f"{np.abs(X).max():.3g}, whose squares overflow float64. Standardise X, for "
+            "example with sklearn.preprocessing.StandardScaler.")
     if intercept.shape[0] != coef.shape[0]:
         intercept = np.broadcast_to(intercept, (coef.shape[0],)).copy()
     gaps = np.atleast_1d(np.asarray(model.dual_gap_, dtype=np.float64))
@@ -174,13 +182,18 @@ def enet_solve(X, Y, alpha, l1_ratio, *, sample_weight=None, fit_intercept=True,
         converged = False
         worst = int(np.argmax(gaps / np.maximum(tols, np.finfo(float).tiny)))
         output = f" (output {worst})" if len(gaps) > 1 else ""
+        spread = X.std(0)
+        spread = spread[spread > 0]
+        cause = ("a very small alpha (or l1_ratio) on correlated features converges slowly"
+                 if not len(spread) or (spread.max() < 1e3 and spread.min() > 1e-3) else
+                 f"X's columns have standard deviations from {spread.min():.3g} to "
+                 f"{spread.max():.3g}: standardise X, for example with StandardScaler")
         warnings.warn(
             f"Coordinate descent did not converge: after max_iter={max_iter} sweeps the "
             f"duality gap{output} is {gaps[worst]:.3g}, above the tolerance "
             f"{tols[worst]:.3g} (tol={tol:g} times the weighted variance of y), so the "
             f"objective may still be up to {gaps[worst]:.3g} above its optimum. Increase "
-            "max_iter; a very small alpha (or l1_ratio) on correlated features converges "
-            "slowly.",
+            f"max_iter; {cause}.",
             ConvergenceWarning, stacklevel=3)
     return (_as_tensor(coef, device), _as_tensor(intercept, device),
             SolverReport(n_iter, objective, time.perf_counter() - start, converged,
@@ -251,8 +264,8 @@ def logistic_lbfgs(X, y, n_classes, l2, *, sample_weight=None, fit_intercept=Tru
         warnings.warn(
             f"lbfgs did not converge: it stopped on {cause} with the largest gradient "
             f"entry {grad_max:.3g} > tol={tol:g} (objective {res.fun:.8g}). Increase "
-            "max_iter; unscaled features (for example raw pixel values 0-255) make the "
-            "problem ill-conditioned and slow to solve.",
+            "max_iter; features on very different scales make the problem ill-conditioned "
+            "and slow to solve (standardise them, for example with StandardScaler).",
             ConvergenceWarning, stacklevel=3)
     return coef, intercept, SolverReport(
         int(res.nit), float(res.fun), time.perf_counter() - start, bool(converged),

@@ -147,8 +147,10 @@ class _LinearBase(BaseTorchEstimator):
             total = len(X) if sw is None else float(sw.sum())
             # ElasticNet's alpha on the weighted mean of the squared error is
             # Ridge's alpha / sum(sample_weight) on its weighted sum
-            return _exact.ridge_solve(X, y_enc, self.alpha * total, sample_weight=sw,
-                                      fit_intercept=fit_intercept, device=device)
+            W, b, report = _exact.ridge_solve(X, y_enc, self.alpha * total, sample_weight=sw,
+                                              fit_intercept=fit_intercept, device=device)
+            report.objective /= 2 * total  # in this estimator's units (half the mean)
+            return W, b, report
         if kind == "cd":
             return _exact.enet_solve(
                 X, y_enc, self.alpha, self.l1_ratio, sample_weight=sw,

@@ -307,3 +307,18 @@ def test_exact_fit_then_minibatch_warm_start_continues_from_its_weights(house):
         reg.fit(X, y)
     # a tiny step from the exact optimum stays next to it
     np.testing.assert_allclose(reg.predict(X), start, atol=1e-3)
+
+
+def test_unscaled_x_gives_the_same_ridge_fit_or_a_warning_that_says_standardise():
+    # X * 1e160: its squares overflow float64. The closed form works on the
+    # SVD of X itself and gives the same predictions; coordinate descent
+    # cannot, and its warning names the columns' scale.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3))
+    y = X @ [1.0, -1.0, 0.5] + 0.1 * rng.normal(size=40)
+    plain = LinearRegressorNN().fit(X, y)
+    huge = LinearRegressorNN().fit(X * 1e160, y)
+    np.testing.assert_allclose(huge.predict(X * 1e160), plain.predict(X), atol=1e-10)
+    with pytest.warns(ConvergenceWarning, match="standard deviations from .* standardise X"):
+        lasso = LinearRegressorNN(alpha=0.1, l1_ratio=1.0).fit(X * 1e160, y)
+    assert np.isfinite(lasso.predict(X * 1e160)).all()
