@@ -24,7 +24,8 @@ Classification: ``SoftmaxClassifier(solver='lbfgs', alpha=1/(C*n))`` and our
 defaults otherwise: L-BFGS, tol 1e-4, max_iter 100) on Fashion-MNIST (pixels
 in [0, 1], a leading subset of the training set, ``--fashion-rows``) and on
 a standardised tabular set (the house design with the price quartile as a
-4-class label). Reported: the relative difference of the coefficient matrix
+4-class label), and the first 2000 images with standardised pixels. Reported:
+the relative difference of the coefficient matrix
 to scikit-learn's, iterations, median time and ratio.
 
 Fairness: every contender runs on the same arrays in this process with the
@@ -166,6 +167,14 @@ def regression_rows(datasets, repeats):
     return rows
 
 
+def logistic_objective(model, X, y, C):
+    """Mean cross-entropy + ||W||^2 / (2 C n): LogisticRegression's objective / n."""
+    proba = model.predict_proba(X)
+    rows = np.searchsorted(model.classes_, y)
+    ce = -np.mean(np.log(np.clip(proba[np.arange(len(y)), rows], 1e-300, None)))
+    return ce + 0.5 / (C * len(X)) * float((np.asarray(model.coef_) ** 2).sum())
+
+
 def classification_rows(datasets, repeats, C=1.0):
     from sklearn import linear_model as sk
 
@@ -184,11 +193,13 @@ def classification_rows(datasets, repeats, C=1.0):
         medians, models = timed_rotating(contenders, repeats)
         ref = models["sklearn LogisticRegression"]
         base = medians["sklearn LogisticRegression"]
+        f_ref = logistic_objective(ref, X, y, C)
         for name, model in models.items():
             rel = float(np.linalg.norm(model.coef_ - ref.coef_) / np.linalg.norm(ref.coef_))
             ratio = medians[name] / base
             rows.append(dict(
                 data=data_name, contender=name, rel=rel,
+                vs_sklearn=(logistic_objective(model, X, y, C) - f_ref) / f_ref,
                 n_iter=int(np.max(model.n_iter_)), seconds=medians[name], ratio=ratio,
                 holds=name.startswith("sklearn ") or (rel <= COEF_RTOL
                                                       and ratio <= CLF_TIME_RATIO)))
@@ -231,12 +242,20 @@ def markdown(reg_rows, clf_rows, header):
         f"Holds: coefficients within {COEF_RTOL:g} (relative Frobenius norm) of "
         f"scikit-learn's and time <= {CLF_TIME_RATIO:g}x LogisticRegression's.",
         "",
-        "| data | contender | coef rel. diff | iterations | median s | x sklearn | holds |",
-        "| --- | --- | ---: | ---: | ---: | ---: | --- |",
+        "'objective vs sklearn': (objective - sklearn's) / sklearn's, negative when lower. "
+        "Both run L-BFGS-B with the same options from zero weights; where both stop at "
+        "max_iter=100 (raw pixels, the house design) the two paths separate through "
+        "rounding along the way, and the coefficients differ by more than the bound "
+        "although the objectives agree closely.",
+        "",
+        "| data | contender | coef rel. diff | objective vs sklearn | iterations | median s "
+        "| x sklearn | holds |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in clf_rows:
         lines.append(
-            f"| {r['data']} | {r['contender']} | {r['rel']:.1e} | {r['n_iter']} "
+            f"| {r['data']} | {r['contender']} | {r['rel']:.1e} | {r['vs_sklearn']:.1e} "
+            f"| {r['n_iter']} "
             f"| {r['seconds']:.3f} | {r['ratio']:.2f} "
             f"| {'-' if r['contender'].startswith('sklearn ') else yes[r['holds']]} |")
     return "\n".join(lines) + "\n"
@@ -257,6 +276,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import torch
+    from sklearn.preprocessing import StandardScaler
     from threadpoolctl import threadpool_limits
 
     from sklearn_dl.datasets import load_fashion_mnist
@@ -279,7 +299,10 @@ def main(argv=None):
             clf_data["house design, price quartile"] = (X_house, quartile)
         Xf, yf = load_fashion_mnist("train", return_X_y=True)
         Xf = np.asarray(Xf[:fashion_rows], dtype=np.float64).reshape(fashion_rows, -1)
+        n_std = min(2000, fashion_rows)
         clf_data = {f"Fashion-MNIST, first {fashion_rows} images": (Xf, yf[:fashion_rows]),
+                    f"Fashion-MNIST, first {n_std} images, standardised": (
+                        StandardScaler().fit_transform(Xf[:n_std]), yf[:n_std]),
                     **clf_data}
         start = time.perf_counter()
         reg_rows = regression_rows(reg_data, repeats)
