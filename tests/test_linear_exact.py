@@ -322,3 +322,20 @@ def test_unscaled_x_gives_the_same_ridge_fit_or_a_warning_that_says_standardise(
     with pytest.warns(ConvergenceWarning, match="standard deviations from .* standardise X"):
         lasso = LinearRegressorNN(alpha=0.1, l1_ratio=1.0).fit(X * 1e160, y)
     assert np.isfinite(lasso.predict(X * 1e160)).all()
+
+
+@pytest.mark.parametrize("name", ["Ridge", "Lasso", "ElasticNet", "LogisticRegression"])
+def test_sklearn_named_models_save_and_load_without_pickle(tmp_path, name):
+    import sklearn_dl
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    y = X @ [1.0, -1.0, 0.5]
+    if name == "LogisticRegression":
+        y = np.array(["low", "mid", "high"])[np.digitize(y, [-1, 1])]
+    est = getattr(ours, name)(**({"alpha": 0.01} if name in ("Lasso", "ElasticNet") else {}))
+    est.fit(X, y)
+    sklearn_dl.save(est, tmp_path / "model")
+    back = sklearn_dl.load(tmp_path / "model")
+    assert type(back) is type(est) and back.get_params() == est.get_params()
+    np.testing.assert_array_equal(back.predict(X), est.predict(X))
