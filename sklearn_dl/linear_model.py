@@ -56,10 +56,12 @@ class _LinearBase(BaseTorchEstimator):
         if name == "solver" and value == "auto":
             return "lbfgs"  # the skorch path of solver='auto' (partial_fit, callbacks)
         if name == "max_iter" and value is None:
-            kind = self._exact_solver() or (
-                "lbfgs" if self._param("solver") == "lbfgs" else "minibatch")
-            return self._MAX_ITER[kind]
+            # the skorch path (the exact solvers read _exact_max_iter)
+            return self._MAX_ITER["lbfgs" if self._param("solver") == "lbfgs" else "minibatch"]
         return value
+
+    def _exact_max_iter(self, kind):
+        return self._MAX_ITER[kind] if self.max_iter is None else self.max_iter
 
     def _build_module(self, n_features, n_outputs):
         return nn.Linear(n_features, n_outputs, bias=self.fit_intercept)
@@ -154,7 +156,7 @@ class _LinearBase(BaseTorchEstimator):
         if kind == "cd":
             return _exact.enet_solve(
                 X, y_enc, self.alpha, self.l1_ratio, sample_weight=sw,
-                fit_intercept=fit_intercept, max_iter=self._param("max_iter"), tol=self.tol,
+                fit_intercept=fit_intercept, max_iter=self._exact_max_iter(kind), tol=self.tol,
                 warm_coef=None if warm is None else warm[0], device=device)
         n_classes = len(self.classes_)
         w0 = None
@@ -162,7 +164,7 @@ class _LinearBase(BaseTorchEstimator):
             w0 = np.hstack([warm[0], warm[1][:, None]]) if fit_intercept else warm[0]
         return _exact.logistic_lbfgs(
             X, y_enc, n_classes, self.alpha, sample_weight=sw, fit_intercept=fit_intercept,
-            max_iter=self._param("max_iter"), tol=self.tol, w0=w0, device=device)
+            max_iter=self._exact_max_iter(kind), tol=self.tol, w0=w0, device=device)
 
 
 def _store_linear_fit(estimator, W, b, report, n_samples, seconds):

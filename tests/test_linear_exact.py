@@ -339,3 +339,15 @@ def test_sklearn_named_models_save_and_load_without_pickle(tmp_path, name):
     back = sklearn_dl.load(tmp_path / "model")
     assert type(back) is type(est) and back.get_params() == est.get_params()
     np.testing.assert_array_equal(back.predict(X), est.predict(X))
+
+
+def test_max_iter_none_gives_each_solver_its_own_budget(house):
+    X, y = house
+    # coordinate descent: ElasticNet's 1000 sweeps (the house lasso needs a few hundred)
+    lasso = LinearRegressorNN(alpha=5e-4, l1_ratio=1.0).fit(X, y)
+    assert 1 < lasso.n_iter_ < 1000 and lasso.converged_
+    # partial_fit with solver='auto' runs torch's L-BFGS through skorch, 200 iterations
+    reg = LinearRegressorNN(alpha=1e-3).partial_fit(X[:200], y[:200])
+    assert reg.net_.optimizer_.param_groups[0]["max_iter"] == 200
+    assert SoftmaxClassifier()._param("max_iter") == 10  # epochs of the minibatch default
+    assert SoftmaxClassifier(solver="lbfgs")._exact_max_iter("logistic") == 100
