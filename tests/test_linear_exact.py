@@ -351,3 +351,12 @@ def test_max_iter_none_gives_each_solver_its_own_budget(house):
     assert reg.net_.optimizer_.param_groups[0]["max_iter"] == 200
     assert SoftmaxClassifier()._param("max_iter") == 10  # epochs of the minibatch default
     assert SoftmaxClassifier(solver="lbfgs")._exact_max_iter("logistic") == 100
+
+
+def test_bad_weights_and_penalty_counts_are_refused(wide):
+    X, y = wide
+    with pytest.raises(ValueError, match="Negative values in data passed to"):
+        LinearRegressorNN().fit(X, y, sample_weight=-np.ones(len(y)))
+    with pytest.raises(ValueError, match="Number of targets and number of penalties do not "
+                                         "correspond: 3 != 2"):
+        ours.Ridge(alpha=[1.0, 2.0, 3.0]).fit(X, np.column_stack([y, y]))
