@@ -104,7 +104,7 @@ plt.show()
 # %% [markdown]
 # ## Exact fits and the train/test gap
 #
-# `solver="lbfgs"` (the default) solves the least-squares problem exactly,
+# `solver="auto"` (the default) solves the least-squares problem exactly,
 # in float64, in milliseconds. The cubic fits to the noise level (MSE
 # about 0.01 on both sets), the line cannot (MSE above 1 everywhere), and
 # twenty powers fit the training set *below* the noise, paying on the test set.

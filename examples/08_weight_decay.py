@@ -132,8 +132,8 @@ print("test MSE by alpha:", dict(zip(alphas, np.round(-curve.test_scores[:, 0], 
 # %% [markdown]
 # ## The exact optimum
 #
-# `solver="lbfgs"` (the default) solves the penalised problem exactly in
-# float64; no initialisation survives. It equals scikit-learn's `Ridge` with
+# `solver="auto"` (the default) solves the penalised problem exactly in
+# float64 (a Cholesky solve); no initialisation survives. It equals scikit-learn's `Ridge` with
 # `alpha * n_samples` (`Ridge` sums the squared errors instead of averaging
 # them).
 
@@ -147,9 +147,9 @@ print(f"exact ||w|| = {np.linalg.norm(exact.coef_):.5f}, Ridge: {np.linalg.norm(
 # ## L1: the lasso selects features (the seed's Day 10 note)
 #
 # `l1_ratio=1` swaps `||w||^2 / 2` for `||w||_1`. Its proximal step
-# (soft-thresholding) sets weights *exactly* to zero: with `solver="lbfgs"`
-# the estimator switches to accelerated proximal gradient (FISTA) and lands on
-# scikit-learn `Lasso`'s coefficients, zeros included; with minibatch solvers
+# (soft-thresholding) sets weights *exactly* to zero: with the default
+# `solver="auto"` the estimator runs coordinate descent (scikit-learn's) and lands
+# on `Lasso`'s coefficients, zeros included; with minibatch solvers
 # a `ProximalL1` callback thresholds after each step. With 20 samples the
 # lasso keeps at most 20 of the 200 features.
 
@@ -158,7 +158,7 @@ lasso = LinearRegressorNN(alpha=0.01, l1_ratio=1.0, tol=1e-7, max_iter=5000).fit
 sk_lasso = Lasso(alpha=0.01, tol=1e-12, max_iter=100_000).fit(X_train, y_train)
 kept = np.flatnonzero(lasso.coef_)
 print(f"{len(kept)} of 200 weights nonzero (sklearn Lasso: {np.count_nonzero(sk_lasso.coef_)}); "
-      f"solver used: {type(lasso.net_.optimizer_).__name__}")
+      f"coordinate-descent sweeps: {lasso.n_iter_}")
 sgd_lasso = LinearRegressorNN(alpha=0.01, l1_ratio=1.0, solver="adam", learning_rate_init=0.01,
                               batch_size=5, max_iter=100 if QUICK else 300,
                               n_iter_no_change=np.inf, random_state=0).fit(X_train, y_train)

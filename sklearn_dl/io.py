@@ -96,11 +96,15 @@ def _public_estimators():
     import sklearn_dl
     from sklearn_dl._base import BaseTorchEstimator
 
+    from sklearn_dl import linear_model
+
     classes = {}
-    for name in sklearn_dl.__all__:
-        obj = getattr(sklearn_dl, name)
-        if isinstance(obj, type) and issubclass(obj, BaseTorchEstimator):
-            classes[name] = obj
+    # plus the scikit-learn-named linear models, public in sklearn_dl.linear_model only
+    for module in (sklearn_dl, linear_model):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if isinstance(obj, type) and issubclass(obj, BaseTorchEstimator):
+                classes[name] = obj
     return classes
 
 

@@ -2,42 +2,72 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+import time
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from scipy.special import factorial
+from sklearn.base import _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import PolynomialFeatures, StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback
+from skorch.history import History
 from torch import nn
 
-from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from . import _exact
+from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin, _validate_data
+from ._linear_sklearn import ElasticNet, Lasso, LogisticRegression, Ridge
 
-__all__ = ["LinearRegressorNN", "SoftmaxClassifier", "PolyRidge", "ProximalL1", "ProximalGradient"]
+__all__ = ["LinearRegressorNN", "SoftmaxClassifier", "PolyRidge", "ProximalL1", "ProximalGradient",
+           "Ridge", "Lasso", "ElasticNet", "LogisticRegression"]
 
 
 class _LinearBase(BaseTorchEstimator):
-    """Shared parameters and penalty of the linear estimators.
+    """Shared parameters, penalty and exact solvers of the linear estimators.
 
     ``alpha`` and ``l1_ratio`` have scikit-learn ``ElasticNet``'s meaning:
     the loss is the data term plus
     ``alpha * l1_ratio * ||W||_1 + 0.5 * alpha * (1 - l1_ratio) * ||W||^2``
     (the intercept is never penalised).
+
+    ``fit`` runs an exact float64 solver from :mod:`sklearn_dl._exact` when
+    :meth:`_exact_solver` names one, and the skorch training loop otherwise
+    (minibatch solvers, ``partial_fit``, early stopping, user callbacks).
     """
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
     }
+
+    #: max_iter=None: the default budget of each kind of solver
+    _MAX_ITER = {"ridge": 1, "cd": 1000, "logistic": 100, "lbfgs": 200, "minibatch": 200}
+
+    def _param(self, name):
+        value = super()._param(name)
+        if name == "solver" and value == "auto":
+            return "lbfgs"  # the skorch path of solver='auto' (partial_fit, callbacks)
+        if name == "max_iter" and value is None:
+            # the skorch path (the exact solvers read _exact_max_iter)
+            return self._MAX_ITER["lbfgs" if self._param("solver") == "lbfgs" else "minibatch"]
+        return value
+
+    def _exact_max_iter(self, kind):
+        return self._MAX_ITER[kind] if self.max_iter is None else self.max_iter
 
     def _build_module(self, n_features, n_outputs):
         return nn.Linear(n_features, n_outputs, bias=self.fit_intercept)
+
+    def _transform_input(self, X, *, fit, sample_weight=None):
+        return X
 
     def _penalty(self):
         return self.alpha * (1.0 - self.l1_ratio), False
@@ -47,15 +77,23 @@ class _LinearBase(BaseTorchEstimator):
         return self.alpha * self.l1_ratio
 
     def _uses_fista(self):
-        return self.solver == "lbfgs" and self._l1() > 0
+        return self._param("solver") == "lbfgs" and self._l1() > 0
+
+    def _exact_solver(self):
+        """Name of the exact solver ``fit`` runs ('ridge', 'cd', 'logistic'), or None."""
+        return None
+
+    def _needs_epoch_loop(self):
+        # early stopping and user callbacks act between epochs of the skorch loop
+        return bool(self._param("early_stopping")) or bool(self._param("callbacks"))
 
     def _optimizer(self):
-        # 'lbfgs' means "the exact full-batch solver": L-BFGS needs a smooth
-        # objective, so with an L1 part the same setting runs accelerated
-        # proximal gradient, which is exact for the non-smooth penalty.
+        # 'lbfgs' means "the full-batch solver": L-BFGS needs a smooth
+        # objective, so with an L1 part the skorch path (partial_fit) runs
+        # accelerated proximal gradient, which handles the non-smooth penalty.
         if self._uses_fista():
             return ProximalGradient, dict(
-                l1=self._l1(), max_iter=self.max_iter, tolerance_grad=self.tol)
+                l1=self._l1(), max_iter=self._param("max_iter"), tolerance_grad=self.tol)
         return super()._optimizer()
 
     def _extra_callbacks(self):
@@ -65,54 +103,149 @@ class _LinearBase(BaseTorchEstimator):
         return []
 
     def _weights(self):
-        layer = self.module_
-        w = layer.weight.detach().cpu().double().numpy().copy()
-        b = (layer.bias.detach().cpu().double().numpy().copy() if layer.bias is not None
-             else np.zeros(w.shape[0]))
-        return w, b
+        return _exact.linear_weights(self.module_)
+
+    # ---- the exact path ------------------------------------------------------
+    def _fit(self, X, y, *, incremental, classes=None, **kwargs):
+        sample_weight = kwargs.pop("sample_weight", None)
+        kind = None if incremental else self._exact_solver()
+        if kind is not None:
+            return self._fit_exact(X, y, kind, sample_weight)
+        if sample_weight is not None:
+            if "sample_weight" not in inspect.signature(super()._fit).parameters:
+                raise ValueError(
+                    f"sample_weight is supported by the exact solvers only; "
+                    f"{type(self).__name__}(solver={self.solver!r}, "
+                    f"early_stopping={self._param('early_stopping')}, callbacks=...) trains "
+                    "by minibatches. Use the default solver without early_stopping or "
+                    "callbacks, or repeat rows instead of weighting them.")
+            kwargs["sample_weight"] = sample_weight
+        return super()._fit(X, y, incremental=incremental, classes=classes, **kwargs)
+
+    def _fit_exact(self, X, y, kind, sample_weight):
+        start = time.perf_counter()
+        warm = self._warm_weights() if self._param("warm_start") else None
+        X, y = _validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
+                              multi_output=True, y_numeric=False)
+        sw = (None if sample_weight is None else _exact.check_sample_weight(
+            sample_weight, X, dtype=np.float64, ensure_non_negative=True))
+        X = np.asarray(self._transform_input(X, fit=True, sample_weight=sw), dtype=np.float64)
+        y_enc, n_outputs = self._prepare_target(y, reset=True)
+        device = self._resolve_device()
+        if warm is not None and warm[0].shape != (n_outputs, X.shape[1]):
+            warm = None
+        W, b, report = self._solve_exact(kind, X, y_enc, sw, device, warm)
+        _store_linear_fit(self, W, b, report, len(X), time.perf_counter() - start)
+        return self
+
+    def _warm_weights(self):
+        if not hasattr(self, "module_"):
+            return None
+        return _exact.linear_weights(self.module_)
+
+    def _solve_exact(self, kind, X, y_enc, sw, device, warm):
+        fit_intercept = getattr(self, "fit_intercept", True)
+        if kind == "ridge":
+            total = len(X) if sw is None else float(sw.sum())
+            # ElasticNet's alpha on the weighted mean of the squared error is
+            # Ridge's alpha / sum(sample_weight) on its weighted sum
+            W, b, report = _exact.ridge_solve(X, y_enc, self.alpha * total, sample_weight=sw,
+                                              fit_intercept=fit_intercept, device=device)
+            report.objective /= 2 * total  # in this estimator's units (half the mean)
+            return W, b, report
+        if kind == "cd":
+            return _exact.enet_solve(
+                X, y_enc, self.alpha, self.l1_ratio, sample_weight=sw,
+                fit_intercept=fit_intercept, max_iter=self._exact_max_iter(kind), tol=self.tol,
+                warm_coef=None if warm is None else warm[0], device=device)
+        n_classes = len(self.classes_)
+        w0 = None
+        if warm is not None:
+            w0 = np.hstack([warm[0], warm[1][:, None]]) if fit_intercept else warm[0]
+        return _exact.logistic_lbfgs(
+            X, y_enc, n_classes, self.alpha, sample_weight=sw, fit_intercept=fit_intercept,
+            max_iter=self._exact_max_iter(kind), tol=self.tol, w0=w0, device=device)
+
+
+def _store_linear_fit(estimator, W, b, report, n_samples, seconds):
+    """Put an exact solution into a fresh float64 ``nn.Linear`` and set the fitted state.
+
+    The fitted attributes mirror the skorch path's: a one-row ``history_``
+    (the final objective as ``train_loss``), ``loss_curve_``, ``n_iter_``.
+    A skorch net of an earlier fit is dropped: a later ``warm_start`` or
+    ``partial_fit`` with an iterative solver starts from these weights.
+    """
+    _exact.store_in_linear(estimator, W, b)
+    history = History()
+    history.new_epoch()
+    history.record("epoch", 1)
+    history.record("train_loss", report.objective)
+    history.record("dur", seconds)
+    estimator.history_ = history
+    estimator.loss_curve_ = [report.objective]
+    estimator.loss_ = estimator.best_loss_ = report.objective
+    estimator.n_iter_ = 1 if report.n_iter is None else int(np.max(report.n_iter))
+    estimator.t_ = n_samples
+    estimator.converged_ = report.converged
+    for stale in ("net_", "validation_scores_", "best_validation_score_"):
+        estimator.__dict__.pop(stale, None)
 
 
 class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
     """Linear regression (optionally ridge / elastic-net) as a torch ``nn.Linear``.
 
-    The seed's Day 1-2 model. Trained on half the mean squared error,
-    ``1/(2n) ||y - Xw - b||^2`` (summed over outputs), plus the elastic-net
-    penalty, by minibatch SGD/Adam or by full-batch L-BFGS, which reaches the
-    exact least-squares optimum.
+    Minimises half the mean squared error, ``1/(2n) ||y - Xw - b||^2``
+    (summed over outputs; with ``sample_weight`` the weighted mean), plus the
+    elastic-net penalty. At the defaults (``solver='auto'``) it reaches
+    scikit-learn's optimum exactly: the closed form for an L2 penalty (or
+    none), coordinate descent for an L1 part. For the same model under
+    scikit-learn's own parameter names and defaults see
+    :class:`sklearn_dl.linear_model.Ridge`, :class:`~sklearn_dl.linear_model.Lasso`
+    and :class:`~sklearn_dl.linear_model.ElasticNet`.
 
     Parameters
     ----------
     alpha : float, default=0.0
         Penalty strength, as in :class:`sklearn.linear_model.ElasticNet`.
-        ``alpha * n_samples`` equals :class:`sklearn.linear_model.Ridge`'s alpha
-        when ``l1_ratio=0``.
+        ``alpha * n_samples`` (``alpha * sum(sample_weight)``) equals
+        :class:`sklearn.linear_model.Ridge`'s alpha when ``l1_ratio=0``.
     l1_ratio : float, default=0.0
-        Mix of L1 (1.0) and L2 (0.0) penalty. With ``l1_ratio > 0`` the L1
-        part is applied by proximal steps (soft-thresholding), so weights
-        that ``Lasso``/``ElasticNet`` set to zero come out exactly zero.
+        Mix of L1 (1.0) and L2 (0.0) penalty. Weights that ``Lasso`` /
+        ``ElasticNet`` set to zero come out exactly zero.
     fit_intercept : bool, default=True
         Learn a bias (never penalised).
-    solver : {'lbfgs', 'sgd', 'adam'} or torch.optim.Optimizer subclass, default='lbfgs'
-        'lbfgs' is the exact full-batch solver, in float64: L-BFGS for a
-        smooth penalty (``l1_ratio=0`` or ``alpha=0``); with an L1 part it
-        switches to accelerated proximal gradient (FISTA,
-        :class:`ProximalGradient`), since L-BFGS cannot handle ``|w|``.
-        Both stop when the largest entry of the (proximal) gradient is below
-        ``tol``. 'sgd', 'adam' and torch optimizers use minibatches in
-        float32, with a :class:`ProximalL1` step after each update when
-        ``l1_ratio > 0``.
+    solver : {'auto', 'lbfgs', 'sgd', 'adam'} or torch.optim.Optimizer subclass, default='auto'
+        'auto' is exact, in float64: with ``l1_ratio = 0`` (or ``alpha = 0``)
+        the closed form (Cholesky solve of the normal equations on the
+        smaller Gram matrix, SVD when that is singular, intercept by
+        centring; ``torch.linalg`` on ``device``); with an L1 part
+        scikit-learn's coordinate descent (on the CPU), stopped when the
+        duality gap is below ``tol`` times the variance of ``y``, as
+        ``ElasticNet`` does. 'lbfgs' runs torch's L-BFGS on the smooth
+        objective (float64, stopping when the largest gradient entry is below
+        ``tol``; it can stop short of the optimum on ill-conditioned designs)
+        and the same coordinate descent when there is an L1 part. With
+        ``early_stopping=True`` or ``callbacks`` (which act between epochs),
+        and in ``partial_fit``, 'auto' and 'lbfgs' train through skorch: L-BFGS,
+        or accelerated proximal gradient (:class:`ProximalGradient`) with an
+        L1 part. 'sgd', 'adam' and torch optimizers use minibatches in
+        float32 (for data that does not fit one batch), with a
+        :class:`ProximalL1` step after each update when ``l1_ratio > 0``.
     learning_rate_init : float, default=0.01
         Step size of 'sgd', 'adam' or a torch optimizer (unused by 'lbfgs').
     learning_rate : {'constant', 'invscaling', 'adaptive', 'one_cycle', 'cosine'}, default='constant'
         Step-size schedule for the minibatch solvers.
     batch_size : int or 'auto', default='auto'
         Rows per minibatch; 'auto' is ``min(200, n_samples)``.
-    max_iter : int, default=200
-        Epochs for minibatch solvers; iterations for 'lbfgs'.
+    max_iter : int or None, default=None
+        Coordinate-descent sweeps (None: 1000, ``ElasticNet``'s), L-BFGS
+        iterations or epochs of the minibatch solvers (None: 200). Unused by
+        the closed form.
     tol : float, default=1e-4
-        Minibatch solvers stop when the training loss improves by less than
-        ``tol`` for ``n_iter_no_change`` epochs; 'lbfgs' stops when the largest
-        gradient entry is below ``tol``.
+        Coordinate descent stops when the duality gap is below ``tol`` times
+        the (weighted) variance of ``y``; 'lbfgs' when the largest gradient
+        entry is below ``tol``; minibatch solvers when the training loss
+        improves by less than ``tol`` for ``n_iter_no_change`` epochs.
     n_iter_no_change : int, default=10
         Patience (epochs) of the stopping rule above.
     momentum : float, default=0.9
@@ -155,7 +288,11 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
     loss_curve_ : list of float
         Training loss per epoch.
     n_iter_ : int
-        Epochs run (L-BFGS iterations for 'lbfgs').
+        Epochs run (L-BFGS iterations for 'lbfgs', coordinate-descent sweeps,
+        1 for the closed form).
+    converged_ : bool
+        Set by the exact solvers: whether they met ``tol`` (otherwise a
+        ConvergenceWarning named the duality gap or the gradient left).
     n_features_in_ : int
     feature_names_in_ : ndarray of str
         Defined when ``X`` had string column names.
@@ -178,11 +315,11 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         l1_ratio=0.0,
         *,
         fit_intercept=True,
-        solver="lbfgs",
+        solver="auto",
         learning_rate_init=0.01,
         learning_rate="constant",
         batch_size="auto",
-        max_iter=200,
+        max_iter=None,
         tol=1e-4,
         n_iter_no_change=10,
         momentum=0.9,
@@ -218,6 +355,37 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
+
+    _parameter_constraints: dict = {
+        **_LinearBase._parameter_constraints,
+        "solver": [StrOptions({"auto", "sgd", "adam", "lbfgs"}), type],
+    }
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the linear model on ``X, y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows in the mean squared error (the
+            solution is scikit-learn ``ElasticNet``'s / ``Ridge``'s with the
+            same weights). Exact solvers only.
+
+        Returns
+        -------
+        self : object
+        """
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
+
+    def _exact_solver(self):
+        if self._needs_epoch_loop() or self.solver not in ("auto", "lbfgs"):
+            return None
+        if self._l1() > 0:
+            return "cd"
+        return "ridge" if self.solver == "auto" else None
 
     def _make_criterion(self):
         return HalfSquaredError()
@@ -264,8 +432,15 @@ class SoftmaxClassifier(TorchClassifierMixin, _LinearBase):
         objective.
     fit_intercept : bool, default=True
     solver : {'adam', 'sgd', 'lbfgs'} or torch.optim.Optimizer subclass, default='adam'
-        As in :class:`LinearRegressorNN`: 'lbfgs' is exact (FISTA when
-        ``l1_ratio > 0``).
+        'adam' and 'sgd' train by minibatches in float32 (the d2l chapter's
+        model). 'lbfgs' with ``l1_ratio = 0`` is scikit-learn
+        ``LogisticRegression``'s solver: SciPy's L-BFGS-B on the float64
+        objective (loss and gradient computed by torch on ``device``), with
+        its options and stopping rule (largest gradient entry below ``tol``),
+        from zero weights (the previous ones with ``warm_start=True``). With
+        ``l1_ratio > 0``, ``early_stopping=True``, ``callbacks``, or in
+        ``partial_fit``, 'lbfgs' trains through skorch instead (torch's L-BFGS;
+        accelerated proximal gradient with an L1 part).
     learning_rate_init : float, default=2e-2
         Step size; with 'one_cycle' the peak of the cycle.
     learning_rate : {'constant', 'invscaling', 'adaptive', 'one_cycle', 'cosine'}, default='one_cycle'
@@ -279,8 +454,9 @@ class SoftmaxClassifier(TorchClassifierMixin, _LinearBase):
         Rows per minibatch. 'auto' is ``n_samples // 64`` within [8, 1024]:
         about 64 steps per epoch, so the default 10 epochs make enough steps
         on small data and large batches keep the epochs fast on large data.
-    max_iter : int, default=10
-        Epochs (iterations for 'lbfgs').
+    max_iter : int or None, default=None
+        Epochs of the minibatch solvers (None: 10) or iterations of 'lbfgs'
+        (None: 100, ``LogisticRegression``'s).
     tol, n_iter_no_change, momentum, nesterovs_momentum, early_stopping, \
 validation_fraction, shuffle, random_state, verbose, warm_start, device, init, callbacks
         As in :class:`LinearRegressorNN`.
@@ -315,7 +491,7 @@ validation_fraction, shuffle, random_state, verbose, warm_start, device, init, c
         learning_rate_init=2e-2,
         learning_rate="one_cycle",
         batch_size="auto",
-        max_iter=10,
+        max_iter=None,
         tol=1e-4,
         n_iter_no_change=10,
         momentum=0.9,
@@ -351,6 +527,13 @@ validation_fraction, shuffle, random_state, verbose, warm_start, device, init, c
         self.device = device
         self.init = init
         self.callbacks = callbacks
+
+    _MAX_ITER = {**_LinearBase._MAX_ITER, "minibatch": 10, "lbfgs": 100}
+
+    def _exact_solver(self):
+        if self.solver == "lbfgs" and self._l1() == 0 and not self._needs_epoch_loop():
+            return "logistic"
+        return None
 
     def _auto_batch_size(self, n_samples):
         return max(8, min(1024, n_samples // 64))
@@ -403,9 +586,10 @@ class PolyRidge(TorchRegressorMixin, _LinearBase):
         - None: raw monomials.
     interaction_only : bool, default=False
         Only products of distinct features (passed to ``PolynomialFeatures``).
-    solver : {'lbfgs', 'sgd', 'adam'} or torch.optim.Optimizer subclass, default='lbfgs'
-        As in :class:`LinearRegressorNN`: 'lbfgs' is exact (FISTA when
-        ``l1_ratio > 0``); the seed trained with ``solver='sgd'``.
+    solver : {'auto', 'lbfgs', 'sgd', 'adam'} or torch.optim.Optimizer subclass, default='auto'
+        As in :class:`LinearRegressorNN`: 'auto' is exact (closed form, or
+        coordinate descent when ``l1_ratio > 0``); the seed trained with
+        ``solver='sgd'``.
     learning_rate_init, learning_rate, batch_size, max_iter, tol, n_iter_no_change, \
 momentum, nesterovs_momentum, early_stopping, validation_fraction, shuffle, \
 random_state, verbose, warm_start, device, init, callbacks
@@ -456,7 +640,11 @@ random_state, verbose, warm_start, device, init, callbacks
         "degree": [Interval(Integral, 1, None, closed="left")],
         "scaling": [StrOptions({"standard", "factorial"}), None],
         "interaction_only": ["boolean"],
+        "solver": [StrOptions({"auto", "sgd", "adam", "lbfgs"}), type],
     }
+
+    fit = LinearRegressorNN.fit
+    _exact_solver = LinearRegressorNN._exact_solver
 
     def __init__(
         self,
@@ -466,11 +654,11 @@ random_state, verbose, warm_start, device, init, callbacks
         *,
         scaling="standard",
         interaction_only=False,
-        solver="lbfgs",
+        solver="auto",
         learning_rate_init=0.01,
         learning_rate="constant",
         batch_size="auto",
-        max_iter=200,
+        max_iter=None,
         tol=1e-4,
         n_iter_no_change=10,
         momentum=0.9,
@@ -515,7 +703,7 @@ random_state, verbose, warm_start, device, init, callbacks
     def _make_criterion(self):
         return HalfSquaredError()
 
-    def _transform_input(self, X, *, fit):
+    def _transform_input(self, X, *, fit, sample_weight=None):
         # Powers in float64 whatever X's dtype: x**degree loses digits (or
         # overflows) in float32 long before the scaled result would.
         X = np.asarray(X, dtype=np.float64)
@@ -533,7 +721,8 @@ random_state, verbose, warm_start, device, init, callbacks
         if fit:
             n_out = F.shape[1]
             if self.scaling == "standard":
-                scaler = StandardScaler().fit(F)
+                # weighted like the data term, so that weights equal repeated rows
+                scaler = StandardScaler().fit(F, sample_weight=sample_weight)
                 self.feature_offset_, self.feature_scale_ = scaler.mean_, scaler.scale_
             elif self.scaling == "factorial":
                 self.feature_offset_ = np.zeros(n_out)

@@ -64,7 +64,8 @@ def test_overridden_batch_hooks_still_fire_and_history_is_complete(iris):
 
 def test_lbfgs_keeps_the_closure_path(iris):
     X, y = iris
-    clf = SoftmaxClassifier(solver="lbfgs", random_state=0).fit(X, y)
+    # fit runs SciPy's L-BFGS-B (exact path); partial_fit trains torch's through skorch
+    clf = SoftmaxClassifier(solver="lbfgs", random_state=0).partial_fit(X, y, classes=[0, 1, 2])
     assert isinstance(clf.net_.optimizer_, torch.optim.LBFGS)
     assert clf.n_iter_ > 1 and clf.score(X, y) > 0.95
 

@@ -3,8 +3,9 @@
 ``alpha`` and ``l1_ratio`` mean what they mean in scikit-learn's
 ``ElasticNet``: half the mean squared error plus
 ``alpha * l1_ratio * ||w||_1 + 0.5 * alpha * (1 - l1_ratio) * ||w||^2``.
-The exact solver (``solver='lbfgs'``; FISTA when there is an L1 part) must
-land on scikit-learn's optimum, zeros included.
+The exact solvers (``solver='auto'``: closed form, coordinate descent when
+there is an L1 part) must land on scikit-learn's optimum, zeros included;
+``tests/test_linear_exact.py`` checks them on the house-price design.
 """
 
 import warnings
@@ -71,33 +72,45 @@ def test_exact_solver_matches_sklearn_with_same_zeros(diabetes, alpha, l1_ratio,
     np.testing.assert_array_equal(reg.coef_ == 0, ref.coef_ == 0)
 
 
-def test_lbfgs_switches_to_proximal_gradient_only_with_an_l1_part(diabetes):
+def test_solvers_pick_closed_form_coordinate_descent_or_skorch(diabetes):
     X, y = diabetes
-    smooth = LinearRegressorNN(alpha=0.1, l1_ratio=0.0, random_state=0).fit(X, y)
-    lasso = LinearRegressorNN(alpha=0.1, l1_ratio=1.0, max_iter=2000, random_state=0).fit(X, y)
+    closed = LinearRegressorNN(alpha=0.1, l1_ratio=0.0, random_state=0).fit(X, y)
+    lasso = LinearRegressorNN(alpha=0.1, l1_ratio=1.0, random_state=0).fit(X, y)
+    smooth = LinearRegressorNN(alpha=0.1, solver="lbfgs", random_state=0).fit(X, y)
+    # solver='auto': closed form (one step) and coordinate descent, no skorch net
+    assert not hasattr(closed, "net_") and closed.n_iter_ == 1
+    assert not hasattr(lasso, "net_") and lasso.n_iter_ > 1 and lasso.converged_
+    # solver='lbfgs' without L1 is torch's L-BFGS, trained through skorch
     assert type(smooth.net_.optimizer_).__name__ == "LBFGS"
-    assert isinstance(lasso.net_.optimizer_, ProximalGradient)
-    # both are the float64 exact path
-    assert smooth.module_.weight.dtype == lasso.module_.weight.dtype == torch.float64
-    assert lasso.n_iter_ > 1
+    # every full-batch path is float64
+    for reg in (closed, lasso, smooth):
+        assert reg.module_.weight.dtype == torch.float64
 
 
-def test_proximal_gradient_warns_when_max_iter_is_too_small(diabetes):
+def test_coordinate_descent_warns_with_the_duality_gap(diabetes):
     X, y = diabetes
-    with pytest.warns(ConvergenceWarning, match="did not converge in max_iter=5"):
+    with pytest.warns(ConvergenceWarning, match=r"max_iter=5 sweeps the duality gap is [0-9.e+-]+, "
+                      r"above the tolerance"):
         LinearRegressorNN(alpha=0.1, l1_ratio=1.0, max_iter=5, random_state=0).fit(X, y)
 
 
-def test_proximal_gradient_continues_with_warm_start(diabetes):
-    # A warm start resumes from the previous weights: two half-budgets reach
-    # the optimum that one full budget reaches.
+def test_proximal_gradient_warns_when_max_iter_is_too_small(diabetes):
+    # partial_fit with an L1 part runs FISTA through skorch
+    X, y = diabetes
+    with pytest.warns(ConvergenceWarning, match="did not converge in max_iter=5"):
+        LinearRegressorNN(alpha=0.1, l1_ratio=1.0, max_iter=5, random_state=0).partial_fit(X, y)
+
+
+def test_proximal_gradient_continues_with_partial_fit(diabetes):
+    # Each partial_fit resumes FISTA from the previous weights: two
+    # half-budgets reach the optimum that one full budget reaches.
     X, y = diabetes
     ref = Lasso(alpha=0.1, tol=1e-12, max_iter=100_000).fit(X, y)
-    reg = LinearRegressorNN(alpha=0.1, l1_ratio=1.0, tol=1e-6, max_iter=500,
-                            warm_start=True, random_state=0)
+    reg = LinearRegressorNN(alpha=0.1, l1_ratio=1.0, tol=1e-6, max_iter=500, random_state=0)
     with pytest.warns(ConvergenceWarning):
-        reg.fit(X, y)
-    reg.fit(X, y)
+        reg.partial_fit(X, y)
+    reg.partial_fit(X, y)
+    assert isinstance(reg.net_.optimizer_, ProximalGradient)
     assert _rel_err(reg.coef_, ref.coef_) < EXACT_RTOL
 
 
