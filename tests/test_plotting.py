@@ -81,6 +81,7 @@ def test_show_images_rejects_bad_input():
         show_images(np.zeros((2, 4, 4)), labels=[0, 1, 2])
 
 
+@pytest.mark.usefixtures("fashion_mnist_dir")
 def test_fashion_mnist_grid_shows_day3_ankle_boot():
     from sklearn_dl.datasets import load_fashion_mnist
 
