@@ -9,7 +9,7 @@
 #   sudo bash scripts/offline_check.sh            # the whole suite, -n 2
 #   sudo bash scripts/offline_check.sh -k house   # arguments go on to pytest
 #
-# Needs root (unshare and mount). PYTHON selects the interpreter
+# Needs root (unshare, mount) and iproute2 (ip). PYTHON selects the interpreter
 # (default: .venv/bin/python of this checkout).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -18,9 +18,9 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 mkdir "$work/home"
 mkdir "$work/repo"
+# (files deleted but not yet committed are passed over)
 (cd "$root" && git ls-files -z --cached --others --exclude-standard \
-    | xargs -0 -I{} sh -c 'test -e "{}" && printf "%s\0" "{}"' \
-    | tar --null -T - -cf -) | tar -xf - -C "$work/repo"
+    | tar --null -T - --ignore-failed-read -cf - 2>/dev/null) | tar -xf - -C "$work/repo"
 args=("$@")
 [ ${#args[@]} -eq 0 ] && args=(-n 2 -q)
 env -u SKLEARN_DL_DATA -u CI -u GITHUB_ACTIONS \
@@ -29,4 +29,7 @@ env -u SKLEARN_DL_DATA -u CI -u GITHUB_ACTIONS \
     unshare --mount --net -- "$BASH" -c '
         set -e
         if [ -d /usr/share/datasets ]; then mount -t tmpfs none /usr/share/datasets; fi
+        # a new network namespace starts with loopback down: bring it up (a
+        # machine without network still has it; Jupyter kernels and Dask need it)
+        ip link set lo up
         cd "$1" && shift && exec "$@"' _ "$work/repo" "$python" -m pytest "${args[@]}"
