@@ -28,11 +28,13 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
 from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
+from ._doc_link import DocLinkMixin
+from ._progress import ProgressBar
 from .init import INIT_SCHEMES, apply_init
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
@@ -439,7 +441,7 @@ def _valid_score_from_outputs(estimator):
 # --------------------------------------------------------------------------
 # The shared estimator
 # --------------------------------------------------------------------------
-class BaseTorchEstimator(BaseEstimator):
+class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
     """Shared base: parameters, validation, training through skorch, predict.
 
     Not used directly; see :class:`~sklearn_dl.LinearRegressorNN`,

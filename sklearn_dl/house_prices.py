@@ -51,6 +51,7 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._doc_link import DocLinkMixin
 from .metrics import log_rmse
 
 __all__ = [
@@ -168,7 +169,7 @@ _NEEDED = sorted(set(_QUALITY_COLUMNS + _CODE_COLUMNS + _AREA_COLUMNS + _BATH_CO
                                          "GrLivArea"]))
 
 
-class HouseFeatures(TransformerMixin, BaseEstimator):
+class HouseFeatures(DocLinkMixin, TransformerMixin, BaseEstimator):
     """Engineered features for the Ames houses, computed row by row.
 
     Adds the quality grades as numbers (Po=1 .. Ex=5, 0 when absent), total
@@ -262,7 +263,8 @@ class HouseFeatures(TransformerMixin, BaseEstimator):
         return tags
 
 
-class _NumericColumnTransformer(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+class _NumericColumnTransformer(DocLinkMixin, OneToOneFeatureMixin, TransformerMixin,
+                                BaseEstimator):
     """Shared ``fit``/``transform`` of the column-wise numeric transformers below.
 
     Both validate ``X`` as float64 with NaN allowed (NaN passes through) and
@@ -392,7 +394,7 @@ class Log1pSkewed(_NumericColumnTransformer):
         return X
 
 
-class DropLargeHouses(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class DropLargeHouses(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """Fit ``estimator`` without the training houses above a living-area limit.
 
     Dean De Cock, who compiled the Ames data, recommends removing the houses

@@ -11,7 +11,7 @@ import math
 import numbers
 
 import numpy as np
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 __all__ = ["LivePlot", "plot_activations", "plot_history", "show_images"]
 
@@ -151,16 +151,58 @@ def show_images(images, labels=None, predictions=None, *, class_names=None, ncol
 _NOT_CURVES = {"epoch", "dur", "batches", "train_batch_count", "valid_batch_count"}
 
 
+def _trained(obj):
+    """The object that holds the training history: ``obj`` itself, a fitted
+    pipeline's final step, a search's ``best_estimator_`` or a
+    ``TransformedTargetRegressor``'s ``regressor_``, unwrapped as deep as needed."""
+    while not isinstance(obj, list) and not hasattr(obj, "history_") \
+            and not hasattr(obj, "history"):
+        if hasattr(obj, "steps") and obj.steps:
+            obj = obj.steps[-1][1]
+        elif hasattr(obj, "best_estimator_"):
+            obj = obj.best_estimator_
+        elif hasattr(obj, "regressor_"):
+            obj = obj.regressor_
+        else:
+            break
+    return obj
+
+
 def _history_of(obj):
     """skorch History (a list of per-epoch dicts) from an estimator, a net or itself."""
-    for attr in ("history_", "history"):
-        if hasattr(obj, attr) and not isinstance(obj, list):
-            return getattr(obj, attr)
     if isinstance(obj, list):
         return obj
+    trained = _trained(obj)
+    for attr in ("history_", "history"):
+        if hasattr(trained, attr) and not isinstance(trained, list):
+            return getattr(trained, attr)
+    if isinstance(trained, list):
+        return trained
+    if trained is not obj:
+        raise TypeError(
+            f"The {type(obj).__name__}'s final estimator, {type(trained).__name__}, has no "
+            f"training history (history_): pass a fitted sklearn_dl estimator, a pipeline "
+            f"ending in one, a skorch net or a skorch History. If it is one of those, fit "
+            f"it first.")
     raise TypeError(
-        f"Expected a fitted estimator (with history_), a skorch net or a skorch History; "
-        f"got {type(obj).__name__}. Fit the estimator first.")
+        f"Expected a fitted estimator (with history_), a pipeline ending in one, a skorch "
+        f"net or a skorch History; got {type(obj).__name__}. Fit the estimator first.")
+
+
+def _restored_epoch(obj):
+    """Epoch whose weights early stopping restored at the end of training, or None.
+
+    Read from the early-stopping callback of the estimator's (or net's) skorch
+    net: only a callback with ``load_best`` restores anything. A bare History
+    does not say, so it gets no mark.
+    """
+    trained = _trained(obj)
+    net = getattr(trained, "net_", trained)
+    for _, callback in getattr(net, "callbacks_", None) or []:
+        if isinstance(callback, EarlyStopping) and callback.load_best \
+                and getattr(callback, "best_epoch_", 0):
+            return callback.best_epoch_
+    return None
 
 
 def _curves(history):
@@ -177,7 +219,9 @@ def _curves(history):
     return curves
 
 
-def _draw_history(fig, history, title):
+def _draw_history(fig, history, title, restored=None):
+    from matplotlib.ticker import MaxNLocator
+
     curves = _curves(history)
     losses = {k: v for k, v in curves.items() if "loss" in k}
     scores = {k: v for k, v in curves.items() if "loss" not in k}
@@ -186,11 +230,12 @@ def _draw_history(fig, history, title):
     for ax, (ylabel, group) in zip(axes, panels):
         for name, (epochs, values) in sorted(group.items()):
             ax.plot(epochs, values, marker="o" if len(values) < 30 else None, ms=3, label=name)
-        best = [row.get("epoch", i) for i, row in enumerate(history, start=1)
-                if row.get(f"valid_{ylabel}_best")]
-        if best:
-            ax.axvline(best[-1], color="gray", ls=":", lw=1, label=f"best epoch ({best[-1]})")
+        if restored is not None:
+            ax.axvline(restored, color="gray", ls=":", lw=1,
+                       label=f"restored best epoch ({restored})")
         ax.set_xlabel("epoch")
+        # whole epochs only, also when one epoch spans the axis (min_n_ticks=1)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_ylabel(ylabel)
         ax.set_title(ylabel)
         ax.grid(alpha=0.3)
@@ -207,14 +252,20 @@ def plot_history(estimator, *, title=None, figsize=None):
     The seed's d2l ``Animator`` figure, drawn after training: the left panel
     has the losses (``train_loss``, ``valid_loss``), the right one the scores
     (``valid_score`` with ``early_stopping=True``, or any other numeric
-    column a callback recorded), with the best validation epoch marked.
+    column a callback recorded). With ``early_stopping=True`` a dotted line
+    marks the epoch whose weights early stopping restored, the model that
+    ``predict`` uses. Epochs are whole numbers on the x axis.
 
     Parameters
     ----------
-    estimator : fitted estimator, skorch NeuralNet or skorch History
-        Anything with a ``history_`` or ``history``, or the history itself.
+    estimator : fitted estimator, pipeline, skorch NeuralNet or skorch History
+        Anything with a ``history_`` or ``history``, or the history itself. A
+        fitted :class:`~sklearn.pipeline.Pipeline` is read through its final
+        step (likewise a search's ``best_estimator_`` and a
+        ``TransformedTargetRegressor``'s ``regressor_``). A bare History has
+        no restored epoch to mark.
     title : str, default=None
-        Figure title; the estimator's class name when None.
+        Figure title; the class name of the estimator that trained when None.
     figsize : (float, float), default=None
         Inches; 5 by 3.5 per panel when None.
 
@@ -240,10 +291,10 @@ def plot_history(estimator, *, title=None, figsize=None):
     if len(history) == 0:
         raise ValueError("The history is empty: fit the estimator before plotting it.")
     if title is None and not isinstance(estimator, list):
-        title = type(estimator).__name__
+        title = type(_trained(estimator)).__name__
     n_panels = 1 + any("loss" not in k for k in _curves(history))
     fig = plt.figure(figsize=figsize or (5 * n_panels, 3.5), layout="constrained")
-    _draw_history(fig, history, title)
+    _draw_history(fig, history, title, _restored_epoch(estimator))
     return fig
 
 

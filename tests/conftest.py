@@ -17,3 +17,19 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
 @pytest.fixture(autouse=True)
 def _matplotlib_agg(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "Agg")
+
+
+# Real data sets (tests/_data.py): a folder with the published files, or a
+# skip saying how to provide them; in CI a failure instead of the skip.
+@pytest.fixture(scope="session")
+def house_prices_dir():
+    from _data import require
+
+    return require("house-prices")
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist_dir():
+    from _data import require
+
+    return require("fashion-mnist")

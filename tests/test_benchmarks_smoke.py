@@ -26,7 +26,7 @@ def run_module():
 
 
 @pytest.fixture(scope="module")
-def quick_report(run_module, tmp_path_factory):
+def quick_report(run_module, tmp_path_factory, fashion_mnist_dir, house_prices_dir):
     out = tmp_path_factory.mktemp("bench")
     # A thread count other than --threads' value (conftest.py already sets 1
     # under xdist), so that main() undoing --threads is visible afterwards.
@@ -106,6 +106,7 @@ def test_threads_option_is_undone_after_the_run(quick_report):
     assert quick_report.threads_after == quick_report.threads_before
 
 
+@pytest.mark.usefixtures("fashion_mnist_dir")   # cases 1 and 6 train on Fashion-MNIST
 def test_gpu_case_assembles_its_sub_cases(run_module):
     # The GPU case reruns cases 1, 4 and 6 on another device; on the CPU here
     # it checks the assembly and the report, not a GPU

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def data_args():
+def data_args(house_prices_dir):
     shared = ROOT.parent / "shared" / "data"
     if os.environ.get("SKLEARN_DL_DATA") or not shared.is_dir():
         return []

@@ -1,14 +1,14 @@
 """Data loaders (search order, checksums, downloads, decode cache) and generators.
 
-Real data: Fashion-MNIST from Debian's /usr/share/datasets/fashion-mnist and
-the house-price CSVs from ../shared/data (SKLEARN_DL_DATA). Downloads are
+Real data: Fashion-MNIST (Debian's /usr/share/datasets/fashion-mnist) and the
+house-price CSVs (../shared/data, SKLEARN_DL_DATA), through the fixtures of
+tests/_data.py: without them these tests skip, in CI they fail. Downloads are
 served by a local HTTP server on 127.0.0.1; the real URLs are never used.
 """
 
 import gzip
 import hashlib
 import http.server
-import os
 import shutil
 import threading
 import warnings
@@ -30,10 +30,8 @@ from sklearn_dl.datasets import (
 )
 from sklearn_dl.datasets import _fashion_mnist, _fetch, _house_prices
 
-DEBIAN = Path(_fashion_mnist.DEBIAN_DIR)
-SHARED = Path(os.environ.get("SKLEARN_DL_DATA")
-              or Path(__file__).resolve().parents[2] / "shared" / "data")
-HOUSE = SHARED / "house-prices"
+# The real files come from the house_prices_dir and fashion_mnist_dir fixtures
+# (conftest.py, tests/_data.py): a skip where they are missing, except in CI.
 TRAIN_CSV = "kaggle_house_pred_train.csv"
 
 
@@ -115,6 +113,7 @@ def _leftovers(folder):
 # ---------------------------------------------------------------------------
 # House prices
 # ---------------------------------------------------------------------------
+@pytest.mark.usefixtures("house_prices_dir")
 def test_house_prices_shapes_and_columns():
     train = load_house_prices("train")
     test = load_house_prices("test")
@@ -127,8 +126,8 @@ def test_house_prices_shapes_and_columns():
     assert train["PoolQC"].isna().sum() > 1400
 
 
-def test_house_prices_search_order(isolated, monkeypatch):
-    good = HOUSE / TRAIN_CSV
+def test_house_prices_search_order(isolated, monkeypatch, house_prices_dir):
+    good = house_prices_dir / TRAIN_CSV
     home, env, cache = isolated / "home", isolated / "env", get_cache_dir() / "house-prices"
     # A corrupt copy is how we see which folder was read: it names itself.
     _put(home / "house-prices", TRAIN_CSV, b"Id,SalePrice\n1,2\n")
@@ -144,8 +143,8 @@ def test_house_prices_search_order(isolated, monkeypatch):
         load_house_prices(download=True)            # found in the cache: never re-downloaded
 
 
-def test_house_prices_checksum_error_names_file_expected_got_and_fix(isolated):
-    bad = HOUSE.joinpath(TRAIN_CSV).read_bytes().replace(b"208500", b"208501", 1)
+def test_house_prices_checksum_error_names_file_expected_got_and_fix(isolated, house_prices_dir):
+    bad = house_prices_dir.joinpath(TRAIN_CSV).read_bytes().replace(b"208500", b"208501", 1)
     path = _put(isolated / "home" / "house-prices", TRAIN_CSV, bad)
     with pytest.raises(ChecksumError) as info:
         load_house_prices(data_home=isolated / "home")
@@ -166,8 +165,8 @@ def test_house_prices_missing_error_lists_folders_and_three_ways(isolated):
     assert "data_home=" in msg and "SKLEARN_DL_DATA=" in msg and "download=True" in msg
 
 
-def test_house_prices_download_is_verified_atomic_and_done_once(server):
-    server.files["/" + TRAIN_CSV] = HOUSE.joinpath(TRAIN_CSV).read_bytes()
+def test_house_prices_download_is_verified_atomic_and_done_once(server, house_prices_dir):
+    server.files["/" + TRAIN_CSV] = house_prices_dir.joinpath(TRAIN_CSV).read_bytes()
     server.fail_first = 2                       # two 500s, then success (retries)
     frame = load_house_prices("train")
     assert frame.shape == (1460, 81)
@@ -180,8 +179,9 @@ def test_house_prices_download_is_verified_atomic_and_done_once(server):
 
 
 @pytest.mark.parametrize("fault", ["corrupt", "truncated", "offline"])
-def test_house_prices_failed_download_leaves_no_file(server, fault, monkeypatch):
-    body = HOUSE.joinpath(TRAIN_CSV).read_bytes()
+def test_house_prices_failed_download_leaves_no_file(server, fault, monkeypatch,
+                                                    house_prices_dir):
+    body = house_prices_dir.joinpath(TRAIN_CSV).read_bytes()
     if fault == "corrupt":
         server.files["/" + TRAIN_CSV] = body[:-10] + b"0000000000"
     elif fault == "truncated":
@@ -216,7 +216,7 @@ def _cache_stem(home):
 
 
 @pytest.fixture(scope="module")
-def fashion_train():
+def fashion_train(fashion_mnist_dir):
     """The training set through the user's default search path and cache.
 
     The decoded cache is built once per machine (by whichever test or doctest
@@ -261,8 +261,8 @@ def test_fashion_mnist_cache_serves_test_and_all_without_idx(fashion_train, monk
 
 
 def test_fashion_mnist_damaged_cache_is_rebuilt_and_read_only_home_falls_back(
-        isolated, monkeypatch):
-    monkeypatch.setattr(_fashion_mnist, "DEBIAN_DIR", str(DEBIAN))
+        isolated, monkeypatch, fashion_mnist_dir):
+    monkeypatch.setattr(_fashion_mnist, "DEBIAN_DIR", str(fashion_mnist_dir))
     home = isolated / "home"
     stem = _cache_stem(home)
     stem.parent.mkdir(parents=True)
@@ -295,13 +295,13 @@ def test_fashion_mnist_damaged_cache_is_rebuilt_and_read_only_home_falls_back(
 # ---------------------------------------------------------------------------
 # Fashion-MNIST: search order, checksums, missing data, download
 # ---------------------------------------------------------------------------
-def test_fashion_mnist_search_order(isolated, monkeypatch):
+def test_fashion_mnist_search_order(isolated, monkeypatch, fashion_mnist_dir):
     """data_home, then $SKLEARN_DL_DATA, then Debian, then the cache.
 
     A corrupt train-images file placed in one folder shows whether that
     folder was read (the error names it) or passed over.
     """
-    monkeypatch.setattr(_fashion_mnist, "DEBIAN_DIR", str(DEBIAN))
+    monkeypatch.setattr(_fashion_mnist, "DEBIAN_DIR", str(fashion_mnist_dir))
     name = "train-images-idx3-ubyte.gz"
     home, env = isolated / "home", isolated / "env"
     bad_home = _put(home / "fashion-mnist", name, gzip.compress(b"not the images"))
@@ -332,10 +332,10 @@ def test_fashion_mnist_checksum_error_names_file_expected_got_and_fix(isolated):
     assert "decompressed" in msg and "Delete" in msg and "dataset-fashion-mnist" in msg
 
 
-def test_fashion_mnist_not_a_gzip_file(isolated):
+def test_fashion_mnist_not_a_gzip_file(isolated, fashion_mnist_dir):
     path = _put(isolated / "home" / "fashion-mnist", "t10k-labels-idx1-ubyte.gz", b"plain text")
     for name in ("t10k-images-idx3-ubyte.gz",):
-        shutil.copy(DEBIAN / name, isolated / "home" / "fashion-mnist" / name)
+        shutil.copy(fashion_mnist_dir / name, isolated / "home" / "fashion-mnist" / name)
     with pytest.raises(ChecksumError, match="not a valid gzip file"):
         load_fashion_mnist("test", data_home=isolated / "home", download=False)
     assert path.read_bytes() == b"plain text"
@@ -356,11 +356,11 @@ def test_fashion_mnist_missing_error_lists_folders_and_three_ways(isolated, monk
     assert isinstance(info.value, FileNotFoundError)
 
 
-def test_fashion_mnist_download_test_part_only(server):
+def test_fashion_mnist_download_test_part_only(server, fashion_mnist_dir):
     # The mirror has only the test files: the test part is downloaded and
     # loaded; the train part's failure does not matter for subset='test'.
     for name in _fashion_mnist.PARTS["test"]:
-        server.files[f"/{name}.gz"] = (DEBIAN / f"{name}.gz").read_bytes()
+        server.files[f"/{name}.gz"] = (fashion_mnist_dir / f"{name}.gz").read_bytes()
     test = load_fashion_mnist("test")
     assert test.data.shape == (10000, 784)
     assert test.target_names[test.target[0]] == "Ankle boot"   # first test image, too
@@ -372,17 +372,17 @@ def test_fashion_mnist_download_test_part_only(server):
         load_fashion_mnist("train")
 
 
-def _test_part_only(home):
+def _test_part_only(home, source):
     for name in _fashion_mnist.PARTS["test"]:
-        shutil.copy(DEBIAN / f"{name}.gz", _put(home / "fashion-mnist", f"{name}.gz", b""))
+        shutil.copy(source / f"{name}.gz", _put(home / "fashion-mnist", f"{name}.gz", b""))
 
 
-def test_fashion_mnist_other_part_is_never_downloaded(server, tmp_path):
+def test_fashion_mnist_other_part_is_never_downloaded(server, tmp_path, fashion_mnist_dir):
     # Only the test files are on disk: loading them with the default
     # download=True asks the mirror for nothing (the train files would only
     # complete the decoded cache; offline, each attempt cost seconds of retries).
     home = tmp_path / "home"
-    _test_part_only(home)
+    _test_part_only(home, fashion_mnist_dir)
     for _ in range(2):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
@@ -394,9 +394,10 @@ def test_fashion_mnist_other_part_is_never_downloaded(server, tmp_path):
         "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 
 
-def test_fashion_mnist_damaged_other_part_warns_and_the_asked_part_loads(isolated):
+def test_fashion_mnist_damaged_other_part_warns_and_the_asked_part_loads(isolated,
+                                                                         fashion_mnist_dir):
     home = isolated / "home"
-    _test_part_only(home)
+    _test_part_only(home, fashion_mnist_dir)
     bad = _put(home / "fashion-mnist", "train-images-idx3-ubyte.gz", gzip.compress(b"junk"))
     _put(home / "fashion-mnist", "train-labels-idx1-ubyte.gz", gzip.compress(b"junk"))
     with pytest.warns(RuntimeWarning, match="decodes the IDX files again") as record:
@@ -474,6 +475,7 @@ def test_generators_reject_bad_input():
         make_linear_regression(coef=[1.0, np.nan])
 
 
+@pytest.mark.usefixtures("house_prices_dir")
 def test_no_warnings_on_clean_load(fashion_train):
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -5,10 +5,12 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.image as mpimg  # noqa: E402
+import pytest  # noqa: E402
 
 from sklearn_dl import demo  # noqa: E402
 
 
+@pytest.mark.usefixtures("fashion_mnist_dir")
 def test_demo_trains_both_models_reports_accuracy_and_saves_predictions(tmp_path, capsys):
     png = tmp_path / "pred.png"
     assert demo.main(["--n-train", "600", "--epochs", "2", "--output", str(png)]) == 0

@@ -20,15 +20,25 @@ MODULES = sorted(
     if not m.name.endswith("__main__")
 )
 FLAGS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+#: Examples that call these read a real data set: they need its fixture
+#: (tests/_data.py), which skips without the data, except in CI.
+DATA_LOADERS = {
+    "fashion_mnist_dir": ("load_fashion_mnist",),
+    "house_prices_dir": ("load_house_prices", "load_frames"),
+}
 
 
 @pytest.mark.parametrize("name", MODULES)
-def test_docstring_examples_run(name, monkeypatch, tmp_path):
+def test_docstring_examples_run(name, monkeypatch, tmp_path, request):
     # examples that write files (save/load, submissions) write them here
     monkeypatch.chdir(tmp_path)
     module = importlib.import_module(name)
     finder = doctest.DocTestFinder(exclude_empty=True)
     runner = doctest.DocTestRunner(optionflags=FLAGS)
+    source = "".join(ex.source for test in finder.find(module, name) for ex in test.examples)
+    for fixture, loaders in DATA_LOADERS.items():
+        if any(loader in source for loader in loaders):
+            request.getfixturevalue(fixture)
     state = np.get_printoptions()
     try:
         # the output format the docstrings are written in (numpy 2 reprs)

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def frames():
+def frames(house_prices_dir):
     shared = ROOT.parent / "shared" / "data"
     data_home = None if os.environ.get("SKLEARN_DL_DATA") or not shared.is_dir() else shared
     return load_frames(data_home)

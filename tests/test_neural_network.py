@@ -178,7 +178,7 @@ def test_sigmoid_is_an_alias_of_logistic(iris):
 
 
 @pytest.fixture(scope="module")
-def fashion_subset():
+def fashion_subset(fashion_mnist_dir):
     from sklearn_dl.datasets import load_fashion_mnist
 
     X, y = load_fashion_mnist("train", return_X_y=True, download=False)

@@ -57,7 +57,7 @@ def test_show_images_titles_true_over_predicted_and_marks_mistakes():
     assert [ax.get_title() for ax in axes[:3]] == ["cat\ncat", "dog\nbird", "bird\nbird"]
     wrong = [i for i, ax in enumerate(axes) if same_color(ax.title.get_color(), MISTAKE_COLOR)]
     assert wrong == [1, 4]
-    assert "2 of 7 wrong" in fig._suptitle.get_text()
+    assert "2 of 7 wrong" in fig.get_suptitle()
     # the pixels shown are the images given
     np.testing.assert_array_equal(axes[5].images[0].get_array(), images[5])
 
@@ -81,6 +81,7 @@ def test_show_images_rejects_bad_input():
         show_images(np.zeros((2, 4, 4)), labels=[0, 1, 2])
 
 
+@pytest.mark.usefixtures("fashion_mnist_dir")
 def test_fashion_mnist_grid_shows_day3_ankle_boot():
     from sklearn_dl.datasets import load_fashion_mnist
 
@@ -97,14 +98,14 @@ def test_plot_history_draws_losses_and_scores_per_epoch(fitted):
     fig = plot_history(fitted)
     loss_ax, score_ax = fig.axes
     assert (loss_ax.get_title(), score_ax.get_title()) == ("loss", "score")
-    assert fig._suptitle.get_text() == "SoftmaxClassifier"
+    assert fig.get_suptitle() == "SoftmaxClassifier"
     lines = {line.get_label(): line for line in loss_ax.get_lines()}
     np.testing.assert_allclose(lines["train_loss"].get_ydata(), fitted.history_[:, "train_loss"])
     np.testing.assert_array_equal(lines["train_loss"].get_xdata(), np.arange(1, 7))
     assert "valid_loss" in lines
     scores = {line.get_label(): line for line in score_ax.get_lines()}
     np.testing.assert_allclose(scores["valid_score"].get_ydata(), fitted.validation_scores_)
-    best = [k for k in scores if k.startswith("best epoch")]
+    best = [k for k in scores if k.startswith("restored best epoch")]
     assert len(best) == 1                                 # the restored best epoch is marked
 
 
@@ -115,7 +116,7 @@ def test_plot_history_without_validation_has_one_panel():
         clf = SoftmaxClassifier(max_iter=3, random_state=0).fit(X, y)
     fig = plot_history(clf.history_, title="iris")
     assert [ax.get_title() for ax in fig.axes] == ["loss"]
-    assert fig._suptitle.get_text() == "iris"
+    assert fig.get_suptitle() == "iris"
     with pytest.raises(TypeError, match="history_"):
         plot_history(object())
 
@@ -143,7 +144,7 @@ def test_live_plot_redraws_in_a_notebook(monkeypatch):
         SoftmaxClassifier(max_iter=5, random_state=0,
                           callbacks=[LivePlot(every=2)]).fit(X, y)
     # epochs 2 and 4, then the last one at the end of training
-    assert [fig._suptitle.get_text() for fig in shown] == ["epoch 2", "epoch 4", "epoch 5"]
+    assert [fig.get_suptitle() for fig in shown] == ["epoch 2", "epoch 4", "epoch 5"]
     assert cleared == [True] * 3
     n_lines = [len(fig.axes[0].get_lines()) for fig in shown]
     assert n_lines == [1, 1, 1] and len(shown[-1].axes[0].get_lines()[0].get_xdata()) == 5
