@@ -78,7 +78,28 @@ def main(argv=None):
         print(f"sklearn-dl house-prices: --cv must be 0 (no cross-validation) or at least "
               f"2; got {args.cv}.", file=sys.stderr)
         return 2
+    problem = _output_path_problem(args.out)
+    if problem:
+        print(f"sklearn-dl house-prices: --out {args.out}: {problem}", file=sys.stderr)
+        return 2
     return _house_prices(args)
+
+
+def _output_path_problem(path):
+    """Why a file cannot be written at ``path`` (checked before any training), or None."""
+    import os
+    from pathlib import Path
+
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        return "is a directory; give a file name, e.g. --out submission.csv."
+    if not parent.is_dir():
+        return f"the folder {str(parent)!r} does not exist; create it or choose another path."
+    if not os.access(parent, os.W_OK | os.X_OK) or (
+            target.exists() and not os.access(target, os.W_OK)):
+        return "is not writable; choose a path you can write to."
+    return None
 
 
 def _house_prices(args):
