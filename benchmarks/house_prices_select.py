@@ -74,17 +74,25 @@ def best_subset(preds, logy, names, min_size=2):
     return choice, scores
 
 
-def member_predictions(name, X, logy, seed, cache, outer, inner_seed):
-    """Outer OOF, inner OOF per outer fold, and all-rows inner OOF of one member (cached)."""
+def member_predictions(name, X, logy, seed, cache, outer, inner_seed, outer_only=False):
+    """Outer OOF, inner OOF per outer fold, and all-rows inner OOF of one member (cached).
+
+    ``outer_only``: only the outer folds' predictions (for other seeds' CV scores).
+    """
     path = cache / f"{name}_seed{seed}.npz"
-    if path.exists():
-        data = np.load(path)
-        return {k: data[k] for k in data.files}
+    paths = [path, cache / f"{name}_seed{seed}_outer.npz"] if outer_only else [path]
+    for p in paths:
+        if p.exists():
+            data = np.load(p)
+            return {k: data[k] for k in data.files}
     member = make_member(name, random_state=seed)
     out = {}
     t0 = time.perf_counter()
     out["outer"], secs = oof_log_predictions(member, X, logy, outer)
     out["fit_seconds"] = np.array(secs)
+    if outer_only:
+        np.savez(paths[-1], **out)
+        return out
     inner = KFold(5, shuffle=True, random_state=inner_seed)
     for i, (tr, _) in enumerate(outer.split(X)):
         out[f"inner{i}"], _ = oof_log_predictions(member, X.iloc[tr], logy[tr], inner)
@@ -104,6 +112,9 @@ def main(argv=None):
     parser.add_argument("--cache", default=str(HERE / ".cache_house_select"))
     parser.add_argument("--out", default=None, help="also write the report to this file")
     parser.add_argument("--data-home", default=None)
+    parser.add_argument("--cv-seeds", nargs="*", type=int, default=[],
+                        help="also score the chosen blend (make_model('best')'s members) on "
+                             "the outer folds with these members' random_state values")
     args = parser.parse_args(argv)
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
@@ -158,6 +169,23 @@ def main(argv=None):
               "| subset | log-RMSE (inner folds, all rows) |", "| --- | --- |"]
     lines += [f"| {' + '.join(s)} | {scores[s]:.4f} |" for s in ranked]
     lines += ["", f"Chosen: `{', '.join(choice)}`.", ""]
+    # make_model('best') with these members, scored as cross_validate_model does: the
+    # mean over the outer folds of each fold's log-RMSE (the members' log predictions
+    # averaged, as VotingRegressor does)
+    lines += ["## `make_model('best')` with the chosen members: 5-fold CV", "",
+              "Mean of the five outer folds' log-RMSE (`cross_validate_model`'s number), "
+              "per members' random_state.", "",
+              "| random_state | mean | per fold |", "| --- | --- | --- |"]
+    for seed in dict.fromkeys([args.random_state, *args.cv_seeds]):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sp = {n: (preds[n] if seed == args.random_state else member_predictions(
+                n, X, logy, seed, cache, outer, inner_seed, outer_only=True)) for n in choice}
+        blend = np.mean([sp[n]["outer"] for n in choice], axis=0)
+        folds = [rmse(blend[va], logy[va]) for _, va in outer.split(X)]
+        lines.append(f"| {seed} | **{np.mean(folds):.4f}** | "
+                     + " ".join(f"{f:.3f}" for f in folds) + " |")
+    lines.append("")
     text = "\n".join(lines)
     print(text)
     if args.out:
