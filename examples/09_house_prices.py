@@ -100,7 +100,7 @@ assert 0.14 <= result["valid"].mean() <= 0.20
 
 # %%
 ridge = make_model("ridge")
-key = "regressor__linearregressornn__alpha"
+key = "alpha"  # short for estimator__linearregressornn__alpha (make_model's docstring)
 grid = [1e-3, 1e-2] if QUICK else [1e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
 search = GridSearchCV(ridge, {key: grid}, scoring=log_rmse_scorer,
                       cv=KFold(3, shuffle=True, random_state=0) if QUICK else cv)

@@ -153,7 +153,15 @@ print("buffers:", [n for n, _ in reg.module_.named_buffers()])
 # mode trains 15 epochs and measured 0.95 here; full mode 0.97)
 assert nest_acc >= 0.93, nest_acc
 assert min(mlp_acc, seq_acc) >= 0.93, (mlp_acc, seq_acc)
-assert search.best_params_["module__hidden"] in (16, 64)
+# the search picked the width with the best mean CV accuracy, refitted the model
+# at that width, and the choice is a good model (quick mode, cv=2, measured 0.955 for
+# width 64 and 0.812 for 16: a search that picked 16 would fail the bound of 0.9)
+hidden = search.best_params_["module__hidden"]
+cv_scores = dict(zip(search.cv_results_["param_module__hidden"],
+                     search.cv_results_["mean_test_score"]))
+assert cv_scores[hidden] == max(cv_scores.values()) == search.best_score_
+assert search.best_estimator_.module_.net[0].out_features == hidden
+assert search.best_score_ >= 0.9, search.best_score_
 assert "2.rand_weight" in dict(reg.module_.named_buffers())
 assert all(n != "2.rand_weight" for n, _ in reg.module_.named_parameters())
 # better than predicting the mean (measured R^2 0.51 in quick mode)

@@ -116,11 +116,11 @@ def _unwritable(path):
         return None
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        return "is a directory; give a file name."
+        return "is a directory; give a file name, e.g. --out submission.csv."
     if not os.path.isdir(folder):
-        return f"the folder {folder} does not exist."
+        return f"the folder {folder!r} does not exist; create it or choose another path."
     if not os.access(folder, os.W_OK) or (os.path.exists(path) and not os.access(path, os.W_OK)):
-        return "is not writable."
+        return "is not writable; choose a path you can write to."
     return None
 
 

@@ -28,6 +28,7 @@ Examples
 from __future__ import annotations
 
 import time
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -55,13 +56,17 @@ from ._doc_link import DocLinkMixin
 from .metrics import log_rmse
 
 __all__ = [
+    "BEST_MEMBERS",
+    "BLEND_CANDIDATES",
     "MODEL_NAMES",
+    "HousePriceModel",
     "ClipToTrainingRange",
     "DropLargeHouses",
     "HouseFeatures",
     "Log1pSkewed",
     "cross_validate_model",
     "load_frames",
+    "make_member",
     "make_model",
     "make_submission",
     "split_target",
@@ -69,15 +74,6 @@ __all__ = [
 
 ID, TARGET = "Id", "SalePrice"
 
-#: Names accepted by :func:`make_model`, with what each one is.
-MODEL_NAMES = {
-    "d2l": "the seed's model: one linear layer on raw prices, Adam lr 5, 100 epochs",
-    "ridge": "ridge regression (LinearRegressorNN, L-BFGS) on the seed's features, log target",
-    "lasso": "lasso (LinearRegressorNN, L1) on engineered features, log target",
-    "mlp": "MLPRegressor (64 hidden units) on engineered features, log target",
-    "gbr": "scikit-learn gradient boosting on engineered features, log target",
-    "best": "log-space average of lasso, mlp and two gradient-boosting models",
-}
 
 
 # --------------------------------------------------------------------------
@@ -549,15 +545,11 @@ def _tree_preprocessor():
     ]))
 
 
-def _log_target(regressor):
-    return TransformedTargetRegressor(regressor=regressor, func=np.log, inverse_func=np.exp)
-
-
 def _lasso(random_state):
     from .linear_model import LinearRegressorNN
 
-    # alpha, like the other settings here, chosen by issue 6's 5-fold CV
-    # (benchmarks/RESULTS_house_prices.md lists the candidates compared)
+    # alpha 5e-4 (scikit-learn Lasso's alpha): the value common in published
+    # solutions of this competition on standardised, log1p-skewed features
     return DropLargeHouses(make_pipeline(
         engineered_preprocessor(),
         LinearRegressorNN(alpha=5e-4, l1_ratio=1.0, solver="lbfgs", max_iter=5000,
@@ -578,20 +570,299 @@ def _mlp(random_state):
             transformer=StandardScaler())))
 
 
-def _gbr(random_state, preprocessor):
-    return make_pipeline(preprocessor, GradientBoostingRegressor(
-        loss="huber", n_estimators=2000, learning_rate=0.025, max_depth=3, subsample=0.7,
-        max_features="sqrt", random_state=random_state))
+def _gbr_with(preprocessor):
+    def build(random_state):
+        return make_pipeline(preprocessor(), GradientBoostingRegressor(
+            loss="huber", n_estimators=2000, learning_rate=0.025, max_depth=3, subsample=0.7,
+            max_features="sqrt", random_state=random_state))
+    return build
+
+
+def _svr(random_state):
+    from sklearn.svm import SVR
+
+    # RBF kernel; C, epsilon and gamma are the settings widely published for
+    # this competition (not searched here). Deterministic: random_state unused.
+    return DropLargeHouses(make_pipeline(
+        engineered_preprocessor(), SVR(C=20.0, epsilon=0.008, gamma=3e-4)))
+
+
+def _kernel_ridge(random_state):
+    from sklearn.kernel_ridge import KernelRidge
+
+    # Degree-2 polynomial kernel ridge, the widely published setting
+    # (alpha 0.6, coef0 2.5). Deterministic: random_state unused.
+    return DropLargeHouses(make_pipeline(
+        engineered_preprocessor(),
+        KernelRidge(alpha=0.6, kernel="polynomial", degree=2, coef0=2.5)))
+
+
+class _Member:
+    """One model of the blend: what it is, how to build it, its short parameter names."""
+
+    def __init__(self, description, build, aliases):
+        self.description, self.build, self.aliases = description, build, aliases
+
+
+_DROP = {"max_living_area": "max_living_area"}
+_LINEAR = "estimator__linearregressornn__"
+#: Candidate members of ``'best'``, each fitted on the log price.
+#: ``benchmarks/house_prices_select.py`` chooses among them by nested CV.
+BLEND_CANDIDATES = {
+    "lasso": _Member(
+        "lasso (LinearRegressorNN, L1) on engineered features, without houses over 4000 sq ft",
+        _lasso, {"alpha": _LINEAR + "alpha", **_DROP}),
+    "mlp": _Member(
+        "MLPRegressor (64 hidden units) on engineered features, without houses over 4000 sq ft",
+        _mlp, {"alpha": "estimator__transformedtargetregressor__regressor__alpha",
+               "hidden_layer_sizes":
+                   "estimator__transformedtargetregressor__regressor__hidden_layer_sizes",
+               **_DROP}),
+    "gbr": _Member(
+        "scikit-learn gradient boosting (huber loss) on ordinal-encoded engineered features",
+        _gbr_with(lambda: _tree_preprocessor()),
+        {p: "gradientboostingregressor__" + p
+         for p in ("n_estimators", "learning_rate", "max_depth", "subsample")}),
+    "gbr_onehot": _Member(
+        "the same gradient boosting on the one-hot engineered features",
+        _gbr_with(lambda: engineered_preprocessor()),
+        {p: "gradientboostingregressor__" + p
+         for p in ("n_estimators", "learning_rate", "max_depth", "subsample")}),
+    "svr": _Member(
+        "support vector regression (RBF kernel) on engineered features, without houses "
+        "over 4000 sq ft", _svr,
+        {p: "estimator__svr__" + p for p in ("C", "epsilon", "gamma")} | _DROP),
+    "kernel_ridge": _Member(
+        "kernel ridge (degree-2 polynomial kernel) on engineered features, without houses "
+        "over 4000 sq ft", _kernel_ridge,
+        {p: "estimator__kernelridge__" + p for p in ("alpha", "degree", "coef0")} | _DROP),
+}
+#: The members of ``'best'``, as chosen by ``benchmarks/house_prices_select.py``.
+BEST_MEMBERS = ("lasso", "mlp", "gbr", "gbr_onehot")
+
+
+def make_member(name, *, random_state=0):
+    """One candidate member of the blend: an unfitted regressor of the log price.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`BLEND_CANDIDATES`.
+    random_state : int, RandomState instance or None, default=0
+
+    Returns
+    -------
+    estimator : regressor
+        Takes the raw competition frame (without ``Id`` and ``SalePrice``)
+        and predicts ``log(SalePrice)``.
+    """
+    if name not in BLEND_CANDIDATES:
+        raise ValueError(
+            f"Unknown member {name!r}; choose one of {sorted(BLEND_CANDIDATES)}.")
+    return BLEND_CANDIDATES[name].build(random_state)
+
+
+class HousePriceModel(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """A house-price model: the raw frame in, ``SalePrice`` in dollars out.
+
+    Fits ``estimator`` on ``log(SalePrice)`` (or on the price itself with
+    ``log_target=False``) and predicts prices. An ``Id`` column in ``X`` is
+    dropped with a warning: it numbers the rows and says nothing about a
+    house, so a model must not learn from it. A ``SalePrice`` column in
+    ``X`` is refused.
+
+    Short parameter names (``aliases``) reach the parameters that are
+    worth tuning without their full path: with ``aliases={'alpha':
+    'estimator__estimator__linearregressornn__alpha'}``,
+    ``model.set_params(alpha=1e-3)`` and ``GridSearchCV(model, {'alpha':
+    [...]})`` work, and ``get_params()`` lists ``alpha`` next to the full path.
+
+    Parameters
+    ----------
+    estimator : regressor
+        Takes the competition's feature columns (a pandas DataFrame).
+    log_target : bool, default=True
+        Fit on the log price and predict ``exp`` of the prediction.
+    aliases : dict of str to str, default=None
+        Short name -> full parameter path (as ``get_params()`` lists it).
+
+    Attributes
+    ----------
+    estimator_ : regressor
+        The fitted clone of ``estimator``.
+    feature_names_in_ : ndarray of str
+        The columns seen in fit (``Id`` excluded).
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> from sklearn_dl.house_prices import make_model
+    >>> model = make_model("lasso")
+    >>> model.get_params()["alpha"]
+    0.0005
+    >>> model.set_params(alpha=1e-3).get_params()["estimator__estimator__linearregressornn__alpha"]
+    0.001
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "log_target": ["boolean"],
+        "aliases": [dict, None],
+    }
+
+    def __init__(self, estimator, *, log_target=True, aliases=None):
+        self.estimator = estimator
+        self.log_target = log_target
+        self.aliases = aliases
+
+    def _full_path(self, key):
+        aliases = self.aliases or {}
+        return aliases.get(key, key)
+
+    def get_params(self, deep=True):
+        """Parameters, with each alias listed next to its full path when ``deep``."""
+        params = super().get_params(deep=deep)
+        if deep:
+            for alias, path in (self.aliases or {}).items():
+                if path not in params:
+                    raise ValueError(
+                        f"Alias {alias!r} points to {path!r}, which is not a parameter of "
+                        "this model; fix the aliases dict (see get_params(deep=True)).")
+                params[alias] = params[path]
+        return params
+
+    def set_params(self, **params):
+        """Set parameters by full path or by alias (see ``aliases``)."""
+        full = {}
+        for key, value in params.items():
+            full[self._full_path(key)] = value
+        return super().set_params(**full)
+
+    def _drop_id(self, X):
+        _require_frame(X, [], type(self).__name__)
+        if TARGET in X.columns:
+            raise ValueError(
+                f"X has a {TARGET!r} column: the target must not be a feature. Pass "
+                f"X = frame.drop(columns=[{TARGET!r}, {ID!r}]) and y = frame[{TARGET!r}].")
+        if ID in X.columns:
+            warnings.warn(
+                f"X has an {ID!r} column; it is dropped (it numbers the rows and says "
+                f"nothing about a house). Drop it yourself, X.drop(columns={ID!r}), to "
+                "silence this warning.", UserWarning, stacklevel=3)
+            X = X.drop(columns=[ID])
+        return X
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit a clone of ``estimator`` on ``X`` (``Id`` dropped) and the (log) price.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            The competition's feature columns.
+        y : array-like of shape (n_samples,)
+            ``SalePrice`` in dollars; positive when ``log_target``.
+
+        Returns
+        -------
+        self : object
+        """
+        X = self._drop_id(X)
+        y = np.asarray(y, dtype=np.float64)
+        if self.log_target:
+            if not (np.all(np.isfinite(y)) and np.all(y > 0)):
+                raise ValueError(
+                    "log_target=True needs positive, finite prices; got min "
+                    f"{np.nanmin(y)!r}. Drop rows whose SalePrice is zero, negative or NaN.")
+            y = np.log(y)
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict(self, X):
+        """Predicted ``SalePrice`` in dollars for every row of ``X``.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "estimator_")
+        pred = np.asarray(self.estimator_.predict(self._drop_id(X)), dtype=np.float64).ravel()
+        return np.exp(pred) if self.log_target else pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+
+def _single(member, random_state):
+    m = BLEND_CANDIDATES[member]
+    return HousePriceModel(m.build(random_state),
+                           aliases={a: "estimator__" + p for a, p in m.aliases.items()})
+
+
+def _best(random_state, members=None):
+    members = BEST_MEMBERS if members is None else members
+    aliases = {f"{name}__{a}": f"estimator__{name}__{p}"
+               for name in members for a, p in BLEND_CANDIDATES[name].aliases.items()}
+    return HousePriceModel(VotingRegressor(
+        [(name, make_member(name, random_state=random_state)) for name in members]),
+        aliases=aliases)
+
+
+def _d2l(random_state):
+    from .linear_model import LinearRegressorNN
+
+    # LinearRegressorNN trains half the MSE; Adam's steps do not depend on
+    # the loss's scale, so this is the seed's MSE training step for step.
+    return HousePriceModel(make_pipeline(seed_preprocessor(), LinearRegressorNN(
+        solver="adam", learning_rate_init=5.0, learning_rate="constant", alpha=0.0,
+        batch_size=64, max_iter=100, n_iter_no_change=np.inf, random_state=random_state)),
+        log_target=False, aliases={"learning_rate_init": (
+            "estimator__linearregressornn__learning_rate_init"),
+            "max_iter": "estimator__linearregressornn__max_iter"})
+
+
+def _ridge(random_state):
+    from .linear_model import LinearRegressorNN
+
+    # alpha from the 5-fold grid search of examples/09_house_prices.py;
+    # alpha * n_train (about 1170) is scikit-learn Ridge's alpha, about 35
+    return HousePriceModel(
+        make_pipeline(seed_preprocessor(),
+                      LinearRegressorNN(alpha=0.03, random_state=random_state)),
+        aliases={"alpha": "estimator__linearregressornn__alpha"})
+
+
+_MODELS = {
+    "d2l": ("the seed's model: one linear layer on raw prices, Adam lr 5, 100 epochs", _d2l),
+    "ridge": ("ridge regression (LinearRegressorNN, L-BFGS) on the seed's features, log target",
+              _ridge),
+    **{name: (m.description + ", log target",
+              lambda random_state, name=name: _single(name, random_state))
+       for name, m in BLEND_CANDIDATES.items()},
+    "best": ("log-space average of the members chosen by nested CV "
+             "(benchmarks/house_prices_select.py)", _best),
+}
+#: Names accepted by :func:`make_model`, with what each one is.
+MODEL_NAMES = {name: text for name, (text, _) in _MODELS.items()}
 
 
 def make_model(name="best", *, random_state=0):
     """An unfitted model for the house-price task.
 
-    Each model takes the raw competition frame without ``Id`` and
-    ``SalePrice`` (pandas, with NaN and text as read) and predicts
-    ``SalePrice`` in dollars. All preprocessing is inside the model, fitted on
-    the training rows only; categories and missing values never seen in
-    training are handled.
+    Each model is a :class:`HousePriceModel`: it takes the raw competition
+    frame (pandas, with NaN and text as read; an ``Id`` column is dropped
+    with a warning) and predicts ``SalePrice`` in dollars. All preprocessing
+    is inside the model, fitted on the training rows only; categories and
+    missing values never seen in training are handled.
 
     Parameters
     ----------
@@ -599,60 +870,47 @@ def make_model(name="best", *, random_state=0):
         * ``'d2l'``: the seed's model: :func:`seed_preprocessor` and one
           linear layer (:class:`~sklearn_dl.LinearRegressorNN`) trained on raw
           prices with the mean squared error, Adam, learning rate 5, batch
-          64, 100 epochs, no weight decay.
+          64, 100 epochs, no weight decay. Short names: ``learning_rate_init``,
+          ``max_iter``.
         * ``'ridge'``: the seed's preprocessing, ridge regression solved
-          exactly (L-BFGS) on the log price.
+          exactly (L-BFGS) on the log price. Short name: ``alpha``.
         * ``'lasso'``: :func:`engineered_preprocessor` and an L1-penalised
           ``LinearRegressorNN`` on the log price, trained without houses over
-          4000 sq ft (:class:`DropLargeHouses`).
+          4000 sq ft (:class:`DropLargeHouses`). Short names: ``alpha``,
+          ``max_living_area``.
         * ``'mlp'``: the same features and :class:`~sklearn_dl.MLPRegressor`
-          with 64 hidden units, trained without houses over 4000 sq ft.
-        * ``'gbr'``: scikit-learn's gradient boosting on ordinal-encoded
-          engineered features, log price.
-        * ``'best'``: the average, in log price, of ``'lasso'``, ``'mlp'``,
-          ``'gbr'`` and gradient boosting on the one-hot features, equal
-          weights (not tuned).
+          with 64 hidden units, trained without houses over 4000 sq ft. Short
+          names: ``alpha``, ``hidden_layer_sizes``, ``max_living_area``.
+        * ``'gbr'``, ``'gbr_onehot'``: scikit-learn's gradient boosting on
+          ordinal-encoded (one-hot) engineered features, log price. Short
+          names: ``n_estimators``, ``learning_rate``, ``max_depth``, ``subsample``.
+        * ``'svr'``: RBF support vector regression on the engineered features,
+          without houses over 4000 sq ft. Short names: ``C``, ``epsilon``,
+          ``gamma``, ``max_living_area``.
+        * ``'kernel_ridge'``: degree-2 polynomial kernel ridge, likewise.
+          Short names: ``alpha``, ``degree``, ``coef0``, ``max_living_area``.
+        * ``'best'``: the average, in log price, of the members in
+          :data:`BEST_MEMBERS`, equal weights, chosen by nested
+          cross-validation (``benchmarks/house_prices_select.py``). Short
+          names: ``<member>__<short name>``, e.g. ``lasso__alpha``.
     random_state : int, RandomState instance or None, default=0
         Seed of every random part (initialisation, shuffling, subsampling).
 
     Returns
     -------
-    estimator : scikit-learn regressor
+    estimator : HousePriceModel
 
     Examples
     --------
     >>> from sklearn_dl.house_prices import make_model
-    >>> type(make_model("best")).__name__
-    'TransformedTargetRegressor'
+    >>> model = make_model("best")
+    >>> type(model).__name__, model.get_params()["lasso__alpha"]
+    ('HousePriceModel', 0.0005)
     """
-    from .linear_model import LinearRegressorNN
-
-    if name == "d2l":
-        # LinearRegressorNN trains half the MSE; Adam's steps do not depend on
-        # the loss's scale, so this is the seed's MSE training step for step.
-        return make_pipeline(seed_preprocessor(), LinearRegressorNN(
-            solver="adam", learning_rate_init=5.0, learning_rate="constant", alpha=0.0,
-            batch_size=64, max_iter=100, n_iter_no_change=np.inf, random_state=random_state))
-    if name == "ridge":
-        # alpha from the 5-fold grid search of examples/09_house_prices.py;
-        # alpha * n_train (about 1170) is scikit-learn Ridge's alpha, about 35
-        return _log_target(make_pipeline(
-            seed_preprocessor(), LinearRegressorNN(alpha=0.03, random_state=random_state)))
-    if name == "lasso":
-        return _log_target(_lasso(random_state))
-    if name == "mlp":
-        return _log_target(_mlp(random_state))
-    if name == "gbr":
-        return _log_target(_gbr(random_state, _tree_preprocessor()))
-    if name == "best":
-        return _log_target(VotingRegressor([
-            ("lasso", _lasso(random_state)),
-            ("mlp", _mlp(random_state)),
-            ("gbr", _gbr(random_state, _tree_preprocessor())),
-            ("gbr_onehot", _gbr(random_state, engineered_preprocessor())),
-        ]))
-    raise ValueError(
-        f"Unknown model name {name!r}; choose one of {sorted(MODEL_NAMES)}.")
+    if name not in _MODELS:
+        raise ValueError(
+            f"Unknown model name {name!r}; choose one of {sorted(MODEL_NAMES)}.")
+    return _MODELS[name][1](random_state)
 
 
 # --------------------------------------------------------------------------

@@ -1,4 +1,14 @@
-"""Kaggle's house-price metric: root mean squared error between log prices."""
+"""Kaggle's house-price metric: root mean squared error between log prices.
+
+Examples
+--------
+>>> from sklearn.dummy import DummyRegressor
+>>> from sklearn_dl.metrics import log_rmse_scorer
+>>> X, y = [[0], [1]], [100.0, 400.0]
+>>> model = DummyRegressor(strategy="constant", constant=200.0).fit(X, y)
+>>> round(float(log_rmse_scorer(model, X, y)), 4)  # negated: greater is better
+-0.6931
+"""
 
 from __future__ import annotations
 
@@ -70,6 +80,20 @@ def log_rmse(y_true, y_pred, *, sample_weight=None):
     return float(np.sqrt(np.average(errors**2, weights=sample_weight)))
 
 
-#: Scorer for ``cross_val_score(..., scoring=log_rmse_scorer)`` and
-#: ``GridSearchCV``: the negated log-RMSE, so that greater is better.
 log_rmse_scorer = make_scorer(log_rmse, greater_is_better=False)
+log_rmse_scorer.__doc__ = """Scorer of Kaggle's house-price metric for model selection.
+
+``scorer(estimator, X, y)`` returns ``-log_rmse(y, estimator.predict(X))``:
+negated, because scikit-learn's model selection maximises scores. Pass it as
+``scoring=`` to ``cross_val_score``, ``cross_validate`` or ``GridSearchCV``;
+``-search.best_score_`` is then the best mean log-RMSE. The estimator must
+predict prices (not log prices): :func:`log_rmse` takes the logarithm.
+
+Examples
+--------
+>>> from sklearn.dummy import DummyRegressor
+>>> from sklearn_dl.metrics import log_rmse_scorer
+>>> X, y = [[0], [1]], [100.0, 400.0]
+>>> float(log_rmse_scorer(DummyRegressor(strategy="constant", constant=200.0).fit(X, y), X, y))
+-0.6931...
+"""

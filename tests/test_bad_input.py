@@ -201,25 +201,30 @@ def _arrays(draw, shape=_ANY_SHAPE):
 
 @st.composite
 def _fit_data(draw):
-    """X, y from one of three families, so successes and refusals both occur:
+    """X, y, valid from one of three families, so successes and refusals both occur:
 
     numeric data of matching shapes (now and then one NaN, inf or huge
-    value); matching shapes of any dtype; any shapes and dtypes.
+    value); matching shapes of any dtype; any shapes and dtypes. ``valid``
+    marks well-formed input (finite floats of moderate size, at least two
+    rows, at least two classes for a classifier): it must be accepted.
     """
     family = draw(st.sampled_from(["numeric", "numeric", "shaped", "any"]))
     n, p = draw(st.integers(0, 6)), draw(st.integers(0, 3))
     if family == "numeric":
         n, p = n + 2, p + 1
         X = draw(hnp.arrays(np.float64, (n, p), elements=st.floats(-1e3, 1e3)))
+        valid = True
         if X.size and draw(st.booleans()):
             X.flat[draw(st.integers(0, X.size - 1))] = draw(
                 st.sampled_from([np.nan, np.inf, -np.inf, 1e39, 1e300]))
+            valid = False
         y = draw(st.one_of(hnp.arrays(np.int64, (n,), elements=st.integers(0, 2)),
                            hnp.arrays(np.float64, (n,), elements=st.floats(-1e3, 1e3))))
-        return X, y
+        return X, y, valid
     if family == "shaped":
-        return draw(_arrays(st.just((n, p)))), draw(_arrays(st.just((n,))))
-    return draw(_arrays()), draw(_arrays(hnp.array_shapes(min_dims=0, max_dims=2, max_side=5)))
+        return draw(_arrays(st.just((n, p)))), draw(_arrays(st.just((n,)))), False
+    return (draw(_arrays()), draw(_arrays(hnp.array_shapes(min_dims=0, max_dims=2, max_side=5))),
+            False)
 
 
 def _assert_finite_predictions(est, X):
@@ -231,6 +236,24 @@ def _assert_finite_predictions(est, X):
                 assert np.isfinite(out).all(), method
 
 
+def _assert_sensible_predictions(est, X, y):
+    """Outputs a trained model must give: its labels, probabilities, and not a constant."""
+    if is_classifier(est):
+        assert set(est.predict(X)) <= set(np.unique(y))
+        np.testing.assert_array_equal(est.classes_, np.unique(y))
+        proba = est.predict_proba(X)
+        np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+        continuous = proba
+    else:
+        continuous = np.asarray(est.predict(X), dtype=np.float64)
+    # distinct rows (in the float32 the models compute in) get distinct outputs:
+    # a model whose output ignores X (a constant predictor) fails here
+    X32 = X.astype(np.float32)
+    rows = np.unique(X32, axis=0)
+    if len(rows) >= 2 and np.ptp(X32, axis=0).max() > 1e-2:
+        assert np.ptp(continuous.reshape(len(X), -1), axis=0).max() > 0
+
+
 _SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
                      suppress_health_check=[HealthCheck.function_scoped_fixture,
                                             HealthCheck.too_slow])
@@ -240,15 +263,24 @@ _SETTINGS = settings(max_examples=15, deadline=None, derandomize=True,
 @_SETTINGS
 @given(data=_fit_data())
 def test_fit_on_random_arrays_succeeds_with_finite_predictions_or_raises_value_error(cls, data):
-    X, y = data
+    X, y, valid = data
     est = make_estimator(cls, max_iter=2)
+    classifier = is_classifier(est)
+    if classifier:
+        # float targets are a regression target for a classifier; one class is refused
+        valid = valid and y.dtype.kind == "i" and len(np.unique(y)) >= 2
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
+        if valid:  # well-formed input must be accepted (an estimator refusing all fails)
             est.fit(X, y)
-        except ValueError:
-            return
+        else:
+            try:
+                est.fit(X, y)
+            except ValueError:
+                return
         _assert_finite_predictions(est, X)
+    if valid:
+        _assert_sensible_predictions(est, X, y)
 
 
 @pytest.mark.parametrize("cls", REGRESSORS, ids=ids(REGRESSORS))
@@ -281,6 +313,14 @@ def test_predict_on_random_arrays_gives_finite_outputs_or_raises_value_error(cls
     est = _fitted_once(cls)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        if data.draw(st.booleans()):
+            # well-formed: right shape, finite values in the training data's range;
+            # must be accepted (an estimator refusing everything fails here)
+            Z = data.draw(hnp.arrays(
+                np.float64, st.tuples(st.integers(1, 4), st.just(est.n_features_in_)),
+                elements=st.floats(-3, 3)))
+            _assert_finite_predictions(est, Z)
+            return
         Z = data.draw(st.one_of(
             _arrays(),
             # right shape, any float values: the case a shape check cannot catch

@@ -76,7 +76,7 @@ def test_targets_are_judged_and_gpu_case_says_why_it_skipped(quick_report):
     targets = [t for case in report["cases"].values() for t in case.get("targets", [])]
     names = {t["name"] for t in targets}
     assert {"s/epoch vs hand loop", "s/epoch vs skorch", "fit time vs skorch",
-            "1-row median (ms)", "test accuracy"} <= names
+            "fit time vs hand loop", "1-row median (ms)", "test accuracy"} <= names
     assert all(isinstance(t["met"], bool) and t["value"] is not None for t in targets)
     gpu = report["cases"]["7"]
     assert ("skipped" in gpu) != ("sub" in gpu)  # skipped with a reason, or run on CUDA
@@ -117,3 +117,113 @@ def test_gpu_case_assembles_its_sub_cases(run_module):
                                                      "case 6 test accuracy"}
     text = "\n".join(run_module._case_markdown("7", case))
     assert text.count("### GPU: case") == 3
+
+
+# --- Verdicts, order and settings: these fail when the harness lies ---------------
+#: Direction of every target the harness reports: True when higher is better.
+#: Written here, apart from run.py, so that an inverted comparison there fails.
+HIGHER_IS_BETTER = {"test accuracy": True}
+
+
+def _expected_met(t):
+    name = t["name"].split(" ", 2)[-1] if t["name"].startswith("case ") else t["name"]
+    lim, value = t["limit"], t["value"]
+    if isinstance(lim, (list, tuple)):
+        return lim[0] <= value <= lim[1]
+    return value >= lim if HIGHER_IS_BETTER.get(name, False) else value <= lim
+
+
+def test_target_judges_both_directions(run_module):
+    assert run_module._target("fit time vs skorch", 0.5, 0.4)["met"] is False
+    assert run_module._target("fit time vs skorch", 0.3, 0.4)["met"] is True
+    assert run_module._target("test accuracy", 0.80, 0.845, higher=True)["met"] is False
+    assert run_module._target("test accuracy", 0.85, 0.845, higher=True)["met"] is True
+    assert run_module._target("slope", 1.2, (0.9, 1.1))["met"] is False
+
+
+def test_every_verdict_follows_from_its_value_and_limit(quick_report):
+    report = json.loads((quick_report.dir / "results.json").read_text())
+    targets = [t for case in report["cases"].values() for t in case.get("targets", [])]
+    assert targets
+    for t in targets:
+        assert t["met"] == _expected_met(t), t
+        assert t["higher"] == HIGHER_IS_BETTER.get(t["name"], False), t
+    # the summary table and each case's table print the same verdicts
+    text = (quick_report.dir / "RESULTS.md").read_text()
+    for t in targets:
+        verdict = "yes" if t["met"] else "**no**"
+        assert f"| {t['name']} | {t['value']:.3f} | " in text
+        row = next(ln for ln in text.splitlines()
+                   if ln.startswith(f"| {t['name']} | {t['value']:.3f} | "))
+        assert row.endswith(f"| {verdict} |"), row
+
+
+def test_ratio_targets_are_sklearn_dl_over_the_other(quick_report):
+    # "vs X" ratios are sklearn_dl's median over X's: below 1 means sklearn_dl is faster
+    cases = json.loads((quick_report.dir / "results.json").read_text())["cases"]
+    pairs = {("1", "s/epoch vs hand loop"): "hand loop", ("1", "s/epoch vs skorch"): "skorch",
+             ("3", "fit time vs skorch"): "skorch", ("3", "fit time vs hand loop"): "hand loop",
+             ("2", "fit time vs LogisticRegression"): "scikit-learn"}
+    for (k, name), other in pairs.items():
+        t = next(t for t in cases[k]["targets"] if t["name"] == name)
+        res = cases[k]["results"]
+        assert t["value"] == pytest.approx(res["sklearn_dl"]["median"] / res[other]["median"])
+    acc = next(t for t in cases["2"]["targets"] if t["name"] == "test accuracy")
+    assert acc["value"] == cases["2"]["results"]["sklearn_dl"]["extra"]["test_accuracy"]
+
+
+def test_contenders_of_a_case_share_thread_count_and_order(quick_report):
+    cases = json.loads((quick_report.dir / "results.json").read_text())["cases"]
+    for k in ("1", "2", "3", "6"):
+        recs = cases[k]["results"].values()
+        assert len({rec["threads"] for rec in recs}) == 1, k
+        assert len({json.dumps(rec["orders"]) for rec in recs}) == 1, k
+    # the house-price linear model is small: sklearn_dl runs it on one thread, so
+    # the hand loop, skorch and Ridge run on one too (issue 19: 1 vs 2 threads)
+    assert {rec["threads"] for rec in cases["3"]["results"].values()} == {1}
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 6])
+def test_balanced_orders_are_a_williams_square(run_module, n):
+    rows = run_module.balanced_orders(n)
+    assert len(rows) == (n if n % 2 == 0 or n == 1 else 2 * n)
+    for row in rows:
+        assert sorted(row) == list(range(n))
+    reps = len(rows) // n
+    for pos in range(n):  # each contender once per position (per square)
+        assert sorted(row[pos] for row in rows) == sorted(list(range(n)) * reps)
+    follows = {}
+    for row in rows:  # each contender right after each other one equally often
+        for a, b in zip(row, row[1:]):
+            follows[a, b] = follows.get(a, 0) + 1
+    if n > 1:
+        assert set(follows) == {(a, b) for a in range(n) for b in range(n) if a != b}
+        assert len(set(follows.values())) == 1
+
+
+def test_interleave_runs_each_contender_in_every_position(run_module):
+    seen = []
+    contenders = {name: (lambda name=name: seen.append(name)) for name in "abcd"}
+    out = run_module.interleave(contenders, None, threads=1)
+    assert len(seen) == 16 and all(len(out[n]["wall"]) == 4 for n in "abcd")
+    rounds = [seen[i:i + 4] for i in range(0, 16, 4)]
+    for pos in range(4):
+        assert sorted(r[pos] for r in rounds) == list("abcd")
+
+
+def test_readme_table_shows_every_contender(run_module, quick_report, tmp_path):
+    report = json.loads((quick_report.dir / "results.json").read_text())
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\nbefore\n{run_module.README_START}\nold\n"
+                      f"{run_module.README_END}\nafter\n")
+    run_module.update_readme(report, readme)
+    text = readme.read_text()
+    assert "old" not in text and text.startswith("# x\n\nbefore\n") and text.endswith("after\n")
+    for k in ("1", "2", "3", "6"):
+        row = next(ln for ln in text.splitlines() if ln.startswith(f"| {k}: "))
+        for name in report["cases"][k]["results"]:
+            assert (name if name != "sklearn_dl" else "test acc") in row, (k, name)
+    latency = [ln for ln in text.splitlines() if ln.startswith("| 5: ")]
+    assert len(latency) == 2 and all("hand loop" in ln and "scikit-learn" in ln
+                                     for ln in latency)
+    assert "--quick: tiny data, not results" in text

@@ -69,3 +69,31 @@ def test_demo_gets_the_rest_of_the_command_line(monkeypatch):
     monkeypatch.setattr(demo, "main", lambda argv: seen.append(argv) or 0)
     assert cli.main(["demo", "--quick", "--epochs", "1"]) == 0
     assert seen == [["--quick", "--epochs", "1"]]
+
+
+@pytest.mark.parametrize("make_out, says", [
+    (lambda d: d / "missing" / "x.csv", "does not exist"),
+    (lambda d: d, "is a directory"),
+])
+def test_output_path_is_checked_before_any_training(tmp_path, capsys, monkeypatch, make_out,
+                                                    says):
+    # Issue 18 item 4: a bad --out used to train every model and then die in
+    # pandas (exit 1). Loading data or training would fail this test: both are
+    # replaced by a function that raises.
+    import sklearn_dl.house_prices as hp
+    import time
+
+    def never(*args, **kwargs):
+        raise AssertionError("training or loading started before --out was checked")
+
+    monkeypatch.setattr(hp, "load_frames", never)
+    monkeypatch.setattr(hp, "make_model", never)
+    out = make_out(tmp_path)
+    start = time.perf_counter()
+    status = cli.main(["house-prices", "--out", str(out), "--quiet"])
+    elapsed = time.perf_counter() - start
+    assert status == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0  # one line
+    assert err.startswith(f"sklearn-dl house-prices: --out {out}: ") and says in err
+    assert elapsed < 1.0  # the issue's bound; measured about 1 ms

@@ -458,10 +458,21 @@ def test_make_weight_decay_regression_day10():
     X_train, X_test, y_train, y_test = make_weight_decay_regression(random_state=0)
     assert X_train.shape == (20, 200) and X_test.shape == (100, 200)
     assert y_train.shape == (20,) and y_test.shape == (100,)
-    # with the noise and every weight at zero, y is the bias 0.05 plus 200 * 0.01 * N(0, 1) terms
+    # with the noise and every weight at zero, y is the bias 0.05
     X, _, y, _ = make_weight_decay_regression(n_train=5000, n_test=0, coef=0.0, noise=0.0,
                                               random_state=0)
     np.testing.assert_allclose(y, 0.05)
+    # the defaults are the seed's Day 10-11 setting: w = 0.01 each, b = 0.05, noise
+    # N(0, 0.01^2); least squares on 5000 rows recovers them (the standard error of
+    # each weight is about 0.01 / sqrt(5000) = 1.4e-4, of the noise std about 1e-4)
+    X, _, y, _ = make_weight_decay_regression(n_train=5000, n_test=0, random_state=0)
+    A = np.column_stack([X, np.ones(len(X))])
+    coef, rss, *_ = np.linalg.lstsq(A, y, rcond=None)
+    np.testing.assert_allclose(coef[:-1], 0.01, atol=1e-3)
+    assert abs(coef[-1] - 0.05) < 1e-3
+    noise_std = np.sqrt(rss[0] / (len(y) - A.shape[1]))
+    assert 0.009 < noise_std < 0.011, noise_std
+    assert 0.9 < X.std() < 1.1 and abs(X.mean()) < 0.01  # x ~ N(0, 1)
     with pytest.raises(ValueError, match="n_features=200"):
         make_weight_decay_regression(coef=[0.01, 0.02])
 

@@ -23,7 +23,7 @@ def _remote(subset):
     return RemoteFile(name, sha1, "sha1", urls=tuple(m + name for m in MIRRORS))
 
 
-def load_house_prices(subset="train", *, data_home=None, download=True):
+def load_house_prices(subset="train", *, data_home=None, download=True, return_X_y=False):
     """Load the Kaggle house-prices competition table (the seed's Day 12).
 
     The file ``kaggle_house_pred_{subset}.csv`` is looked for, in order, in
@@ -45,6 +45,11 @@ def load_house_prices(subset="train", *, data_home=None, download=True):
     download : bool, default=True
         Download a missing file. With False it raises
         :class:`~sklearn_dl.datasets.DatasetNotFoundError`.
+    return_X_y : bool, default=False
+        Return ``(X, y)`` instead of the frame, like scikit-learn's loaders:
+        ``X`` the 79 feature columns (``Id`` and ``SalePrice`` dropped), ``y``
+        ``SalePrice`` in dollars. Only for ``subset='train'`` (the test
+        houses have no price).
 
     Returns
     -------
@@ -52,6 +57,8 @@ def load_house_prices(subset="train", *, data_home=None, download=True):
         The CSV as pandas reads it: the string ``NA`` (Kaggle's "none", e.g.
         no pool) becomes NaN, numeric columns are int64 or float64, the
         others strings.
+    (X, y) : tuple of pandas.DataFrame of shape (1460, 79) and ndarray of shape (1460,)
+        With ``return_X_y=True``; ``y`` is float64.
 
     Raises
     ------
@@ -69,11 +76,19 @@ def load_house_prices(subset="train", *, data_home=None, download=True):
     ((1460, 81), 'SalePrice')
     >>> load_house_prices("test").shape
     (1459, 80)
+    >>> X, y = load_house_prices(return_X_y=True)
+    >>> X.shape, y.shape, "Id" in X.columns
+    ((1460, 79), (1460,), False)
     """
     import pandas as pd
 
     if subset not in _SHA1:
         raise ValueError(f"subset must be 'train' or 'test'; got {subset!r}.")
+    if return_X_y and subset != "train":
+        raise ValueError(
+            "return_X_y=True needs subset='train': the test houses have no SalePrice. "
+            "Load the test frame with return_X_y=False (its Id column is what Kaggle's "
+            "submission needs).")
     remote = _remote(subset)
     dirs = _fetch.search_dirs(SUBDIR, data_home)
     path = _fetch.find_file(remote, dirs)
@@ -89,7 +104,13 @@ def load_house_prices(subset="train", *, data_home=None, download=True):
     payload = _fetch.read_verified(path, remote, fix=(
         f"Delete {path} (sklearn_dl never overwrites your files) and load again with "
         f"download=True, or replace it with {remote.urls[0]}."))
-    return pd.read_csv(io.BytesIO(payload))
+    frame = pd.read_csv(io.BytesIO(payload))
+    if return_X_y:
+        import numpy as np
+
+        return (frame.drop(columns=["Id", "SalePrice"]),
+                frame["SalePrice"].to_numpy(dtype=np.float64))
+    return frame
 
 
 def _missing_message(remote, dirs, reason):
