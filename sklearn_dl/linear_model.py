@@ -141,6 +141,11 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         callable applied with ``module.apply``.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks, copied at each fit.
+    **kwargs
+        ``optimizer__<name>=value``: keyword arguments of the optimizer
+        (skorch's convention), e.g. ``optimizer__betas=(0.9, 0.99)``. They
+        replace what the estimator derives from its own parameters and are
+        estimator parameters (``get_params``, ``clone``, ``GridSearchCV``).
 
     Attributes
     ----------
@@ -196,6 +201,7 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -218,6 +224,7 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     def _make_criterion(self):
         return HalfSquaredError()
@@ -329,6 +336,7 @@ validation_fraction, shuffle, random_state, verbose, warm_start, device, init, c
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -351,6 +359,7 @@ validation_fraction, shuffle, random_state, verbose, warm_start, device, init, c
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     def _auto_batch_size(self, n_samples):
         return max(8, min(1024, n_samples // 64))
@@ -484,6 +493,7 @@ random_state, verbose, warm_start, device, init, callbacks
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.degree = degree
         self.alpha = alpha
@@ -508,6 +518,7 @@ random_state, verbose, warm_start, device, init, callbacks
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     def _build_module(self, n_features, n_outputs):
         return nn.Linear(n_features, n_outputs, bias=True)

@@ -15,10 +15,11 @@ import inspect
 from numbers import Integral, Real
 
 import torch
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ._extra_params import accepted_keywords
 from .modules import ACTIVATIONS, MLP
 
 __all__ = ["MLPClassifier", "MLPRegressor", "TorchClassifier", "TorchRegressor"]
@@ -94,10 +95,12 @@ _MLP_PARAMS_DOC = """
     activation : {'relu', 'identity', 'logistic', 'sigmoid', 'tanh', 'gelu'}, default='relu'
         Activation of the hidden layers: scikit-learn's four, 'sigmoid' as an
         alias of 'logistic', and 'gelu'.
-    solver : {'adam', 'sgd', 'lbfgs'} or torch.optim.Optimizer subclass, default='adam'
+    solver : {'adam', 'sgd', 'lbfgs'}, torch.optim.Optimizer subclass or partial, default='adam'
         'adam' and 'sgd' train on minibatches; 'lbfgs' is full-batch L-BFGS
-        (in float64). An optimizer class (e.g. ``torch.optim.AdamW``) is
-        called with the parameters and ``lr=learning_rate_init``.
+        (in float64). An optimizer class (e.g. ``torch.optim.AdamW``) or a
+        ``functools.partial`` of one (``partial(torch.optim.AdamW,
+        weight_decay=0.01)``) is called with the parameters,
+        ``lr=learning_rate_init`` and the ``optimizer__*`` parameters.
     alpha : float, default=0.0001
         Strength of the L2 penalty, scikit-learn MLP's meaning: the loss gets
         ``0.5 * alpha * ||W||^2 / batch_size`` over all weights (not biases).
@@ -159,6 +162,13 @@ _MLP_PARAMS_DOC = """
         those keyed by layer name (``'linear1'``, ..., ``'output'``).
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra skorch callbacks, copied at each fit.
+    **kwargs
+        ``optimizer__<name>=value``: keyword arguments of the optimizer
+        (skorch's convention), e.g. ``optimizer__weight_decay=1e-4`` or
+        ``optimizer__betas=(0.9, 0.99)``. They replace what the estimator
+        derives from its own parameters (``betas`` from ``beta_1`` and
+        ``beta_2``, ...) and are estimator parameters: ``get_params``,
+        ``set_params``, ``clone`` and ``GridSearchCV`` reach them.
 """
 
 _MLP_ATTRS_DOC = """
@@ -266,6 +276,7 @@ class MLPClassifier(TorchClassifierMixin, _MLPBase):
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -294,6 +305,7 @@ class MLPClassifier(TorchClassifierMixin, _MLPBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     def _out_activation(self):
         return "logistic" if len(self.classes_) == 2 else "softmax"
@@ -365,6 +377,7 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -394,6 +407,7 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     def _out_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
@@ -422,24 +436,6 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
 # --------------------------------------------------------------------------
 # TorchClassifier / TorchRegressor: any module
 # --------------------------------------------------------------------------
-_PREFIXES = ("module__", "criterion__")
-
-
-def _accepted_keywords(factory):
-    """Names a class or function accepts as keywords; None when it takes ``**kwargs``."""
-    try:
-        params = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        return set()
-    names = set()
-    for p in params:
-        if p.kind == p.VAR_KEYWORD:
-            return None
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            names.add(p.name)
-    return names
-
-
 def _is_bce(criterion):
     bce = (nn.BCEWithLogitsLoss,)
     return (isinstance(criterion, bce) or criterion is nn.functional.binary_cross_entropy_with_logits
@@ -469,72 +465,13 @@ class _LossFunction(nn.Module):
 class _TorchModuleBase(BaseTorchEstimator):
     """``module`` as instance or factory, ``module__*`` / ``criterion__*`` parameters."""
 
+    _EXTRA_PREFIXES = ("module__", "criterion__", "optimizer__")
+
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
         "module": [None, callable],
         "criterion": [None, callable],
     }
-
-    def _set_extra_params(self, params):
-        """Store ``module__*`` / ``criterion__*`` keyword parameters as attributes.
-
-        Any name is accepted here and checked in ``fit`` (scikit-learn's rule:
-        ``__init__`` and ``set_params`` never raise), except names of methods.
-        """
-        names = set(getattr(self, "_extra_params", ()))
-        for key, value in params.items():
-            if hasattr(type(self), key):
-                raise TypeError(f"{key!r} is an attribute of {type(self).__name__} and "
-                                "cannot be a parameter.")
-            setattr(self, key, value)
-            names.add(key)
-        self._extra_params = tuple(sorted(names))
-
-    def _validate_params(self):
-        super()._validate_params()
-        unknown = [k for k in getattr(self, "_extra_params", ())
-                   if not k.startswith(_PREFIXES) or k in _PREFIXES]
-        if unknown:
-            raise InvalidParameterError(
-                f"{type(self).__name__} got unexpected parameters {unknown}. Keyword arguments "
-                "of the module are passed as module__<name> (for example module__hidden=64), "
-                "those of the criterion as criterion__<name>.")
-
-    def _prefixed(self, prefix):
-        return {k[len(prefix):]: getattr(self, k) for k in getattr(self, "_extra_params", ())
-                if k.startswith(prefix) and len(k) > len(prefix)}
-
-    def get_params(self, deep=True):
-        """Parameters of the estimator, ``module__*`` and ``criterion__*`` included.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return the parameters of sub-estimators.
-
-        Returns
-        -------
-        params : dict
-        """
-        params = super().get_params(deep=deep)
-        params.update({k: getattr(self, k) for k in getattr(self, "_extra_params", ())})
-        return params
-
-    def set_params(self, **params):
-        """Set parameters, including ``module__*`` and ``criterion__*`` ones.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self : object
-        """
-        named = set(self._get_param_names())
-        self._set_extra_params({k: params.pop(k) for k in list(params) if k not in named})
-        return super().set_params(**params) if params else self
 
     # ---- module ------------------------------------------------------------
     def _build_module(self, n_features, n_outputs):
@@ -549,7 +486,7 @@ class _TorchModuleBase(BaseTorchEstimator):
             # fit must not mutate the user's module (and clone must stay cheap)
             net = copy.deepcopy(module)
         else:
-            accepted = _accepted_keywords(module)
+            accepted = accepted_keywords(module)
             for name, value in (("n_features", n_features), ("n_outputs", n_outputs)):
                 if name not in kwargs and accepted is not None and name in accepted:
                     kwargs[name] = value
@@ -641,8 +578,9 @@ _TORCH_PARAMS_DOC = """
         ``criterion(module_output, target, **criterion_kwargs)`` with the
         ``criterion__<name>`` parameters as keywords; it must return a scalar.
     **kwargs
-        ``module__<name>=value`` and ``criterion__<name>=value``: keyword
-        arguments of the module and of the criterion (class or function).
+        ``module__<name>=value``, ``criterion__<name>=value`` and
+        ``optimizer__<name>=value``: keyword arguments of the module, of the
+        criterion (class or function) and of the optimizer (skorch's convention).
         They are estimator parameters: ``get_params``, ``set_params``, ``clone`` and
         ``GridSearchCV(param_grid={'module__hidden': [32, 64]})`` reach them.
     solver : {'adam', 'sgd', 'lbfgs'} or torch.optim.Optimizer subclass, default='adam'
