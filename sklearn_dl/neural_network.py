@@ -20,6 +20,7 @@ from torch import nn
 
 from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from ._extra_params import accepted_keywords
+from ._nd_input import NDInputMixin
 from .modules import ACTIVATIONS, MLP
 
 __all__ = ["MLPClassifier", "MLPRegressor", "TorchClassifier", "TorchRegressor"]
@@ -462,8 +463,29 @@ class _LossFunction(nn.Module):
         return ", ".join([name] + [f"{k}={v!r}" for k, v in self.kwargs.items()])
 
 
-class _TorchModuleBase(BaseTorchEstimator):
-    """``module`` as instance or factory, ``module__*`` / ``criterion__*`` parameters."""
+class _FlatTarget(nn.Module):
+    """The criterion of a module with one output per sample, shape (n_samples,).
+
+    Calls ``criterion(output, target[:, 0])``: the single-target regression
+    target has shape (n_samples, 1).
+    """
+
+    def __init__(self, criterion):
+        super().__init__()
+        self.criterion = criterion
+
+    def forward(self, y_pred, y_true):
+        if y_pred.ndim == 1 and y_true.ndim == 2 and y_true.shape[1] == 1:
+            y_true = y_true[:, 0]
+        return self.criterion(y_pred, y_true)
+
+
+class _TorchModuleBase(NDInputMixin, BaseTorchEstimator):
+    """``module`` as instance or factory, ``module__*`` / ``criterion__*`` parameters.
+
+    ``X`` may have any number of dimensions (images, sequences): the module
+    receives the samples in the shape they were given (see ``_nd_input.py``).
+    """
 
     _EXTRA_PREFIXES = ("module__", "criterion__", "optimizer__")
 
@@ -475,6 +497,9 @@ class _TorchModuleBase(BaseTorchEstimator):
 
     # ---- module ------------------------------------------------------------
     def _build_module(self, n_features, n_outputs):
+        # the values per sample: the module's input width for 2-D X
+        input_shape = tuple(getattr(self, "input_shape_", None) or (n_features,))
+        n_features = self._n_module_features() if hasattr(self, "input_shape_") else n_features
         kwargs = self._prefixed("module__")
         module = MLP if self.module is None else self.module
         if isinstance(module, nn.Module):
@@ -487,7 +512,10 @@ class _TorchModuleBase(BaseTorchEstimator):
             net = copy.deepcopy(module)
         else:
             accepted = accepted_keywords(module)
-            for name, value in (("n_features", n_features), ("n_outputs", n_outputs)):
+            filled = [("n_features", n_features), ("n_outputs", n_outputs)]
+            if len(input_shape) > 1:  # for flat X the module's own input_shape holds
+                filled.append(("input_shape", input_shape))
+            for name, value in filled:
                 if name not in kwargs and accepted is not None and name in accepted:
                     kwargs[name] = value
             net = module(**kwargs)
@@ -496,11 +524,15 @@ class _TorchModuleBase(BaseTorchEstimator):
                     f"module={module!r} returned {type(net).__name__}, not a torch.nn.Module. "
                     "Pass an nn.Module instance, an nn.Module class, or a function "
                     "returning one.")
-        self._check_module_output(net, n_features, n_outputs)
+        self._check_module_output(net, input_shape, n_outputs)
         return net
 
-    def _check_module_output(self, net, n_features, n_outputs):
-        """One forward pass on two zero rows so a wrong shape fails early and clearly."""
+    def _accepts_flat_output(self, n_outputs):
+        """Whether a module may return shape (n_samples,) instead of (n_samples, 1)."""
+        return False
+
+    def _check_module_output(self, net, input_shape, n_outputs):
+        """One forward pass on two zero samples so a wrong shape fails early and clearly."""
         first = next(iter(net.parameters()), None)
         dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
         device = first.device if first is not None else torch.device("cpu")
@@ -508,14 +540,24 @@ class _TorchModuleBase(BaseTorchEstimator):
         net.eval()
         try:
             with torch.no_grad():
-                out = net(torch.zeros(2, n_features, dtype=dtype, device=device))
+                out = net(torch.zeros((2,) + input_shape, dtype=dtype, device=device))
         except RuntimeError as exc:
-            raise ValueError(
-                f"The module failed on input with {n_features} features: {exc}. Its first "
-                f"layer must take {n_features} inputs; a class or factory with an "
-                "n_features argument receives it from the data.") from exc
+            if len(input_shape) == 1:
+                hint = (f"Its first layer must take {input_shape[0]} inputs; a class or factory "
+                        "with an n_features argument receives it from the data.")
+            else:
+                hint = ("It receives X as given, samples of shape "
+                        f"{input_shape}; a class or factory with an input_shape argument "
+                        "receives it from the data.")
+            what = (f"with {input_shape[0]} features" if len(input_shape) == 1
+                    else f"of shape {(2,) + input_shape}")
+            raise ValueError(f"The module failed on input {what}: {exc}. {hint}") from exc
         finally:
             net.train(was_training)
+        self._flat_output = bool(isinstance(out, torch.Tensor) and out.shape == (2,)
+                                 and self._accepts_flat_output(n_outputs))
+        if self._flat_output:
+            return
         if not isinstance(out, torch.Tensor) or out.shape != (2, n_outputs):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise ValueError(
@@ -837,7 +879,19 @@ class TorchRegressor(TorchRegressorMixin, _TorchModuleBase):
     def _outputs_needed(self, n_outputs):
         return f"y has {n_outputs} target{'s' if n_outputs > 1 else ''}"
 
+    def _accepts_flat_output(self, n_outputs):
+        # the common ``squeeze(-1)`` head of a single-target regressor
+        return n_outputs == 1
+
     def _make_criterion(self):
-        if self.criterion is None:
-            return nn.MSELoss()
-        return self._custom_criterion()
+        crit = nn.MSELoss() if self.criterion is None else self._custom_criterion()
+        # a (n_samples,) output against a (n_samples, 1) target would broadcast
+        # to (n_samples, n_samples) and train on a wrong loss
+        return _FlatTarget(crit) if getattr(self, "_flat_output", False) else crit
+
+    def _forward(self, X):
+        out = super()._forward(X)
+        return out.unsqueeze(1) if out.ndim == 1 else out
+
+    def _score_outputs(self, outputs, y):
+        return super()._score_outputs(outputs.reshape(len(outputs), -1), y)
