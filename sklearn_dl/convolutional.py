@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from numbers import Integral, Real
 
+import numpy as np
+import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseTorchEstimator, TorchClassifierMixin
@@ -20,6 +22,12 @@ from ._nd_input import NDInputMixin
 from .modules import ACTIVATIONS, ConvNet
 
 __all__ = ["ConvNetClassifier"]
+
+#: Predict runs the network on blocks of exactly this many images (the last
+#: one zero-padded). Convolution kernels pick their algorithm by batch size,
+#: so a sample's outputs would otherwise change in the last bits with the
+#: rows predicted alongside it (scikit-learn's check_methods_subset_invariance).
+_PREDICT_BLOCK = 64
 
 
 class ConvNetClassifier(TorchClassifierMixin, NDInputMixin, BaseTorchEstimator):
@@ -235,3 +243,12 @@ power_t, device, init, callbacks
             kernel_size=self.kernel_size, pooling=self.pooling, batch_norm=self.batch_norm,
             activation=self.activation, hidden_layer_sizes=self.hidden_layer_sizes,
             dropout=self.dropout)
+
+    def _forward(self, X):
+        n = len(X)
+        pad = -n % _PREDICT_BLOCK
+        if pad:
+            X = np.concatenate([X, np.zeros((pad,) + X.shape[1:], dtype=X.dtype)])
+        outs = [super(ConvNetClassifier, self)._forward(X[i:i + _PREDICT_BLOCK])
+                for i in range(0, len(X), _PREDICT_BLOCK)]
+        return torch.cat(outs)[:n]
