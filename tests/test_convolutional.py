@@ -200,11 +200,12 @@ def test_lenet_is_d2l_lenet():
     assert sum(isinstance(m, nn.AvgPool2d) for m in net.modules()) == 2
     # d2l's layer-by-layer shapes for one 28 x 28 image
     X = torch.zeros(1, 1, 28, 28)
-    shapes = []
-    for layer in net:
+    shapes = {}
+    for name, layer in net.named_children():
         X = layer(X)
-        shapes.append(tuple(X.shape))
-    assert shapes[2] == (1, 6, 14, 14) and shapes[5] == (1, 16, 5, 5) and shapes[-1] == (1, 10)
+        shapes[name] = tuple(X.shape)
+    assert shapes["pool1"] == (1, 6, 14, 14) and shapes["pool2"] == (1, 16, 5, 5)
+    assert shapes["output"] == (1, 10)
     modern = LeNet(activation="relu", pooling="max", batch_norm=True)
     assert sum(isinstance(m, nn.BatchNorm2d) for m in modern.modules()) == 2
     assert modern(torch.zeros(3, 784)).shape == (3, 10)
@@ -225,8 +226,9 @@ def test_convnet_module_handles_tiny_and_odd_images():
 # --------------------------------------------------------------------------
 @pytest.mark.parametrize("cls", ESTIMATORS, ids=ids(ESTIMATORS))
 def test_optimizer_params_reach_the_optimizer_on_every_estimator(cls):
-    est = make_estimator(cls, solver="adam", optimizer__weight_decay=0.05,
-                         optimizer__betas=(0.8, 0.95), max_iter=1)
+    small = make_estimator(cls, solver="adam", max_iter=1).get_params()
+    # constructor keywords, as skorch takes them
+    est = cls(**small, optimizer__weight_decay=0.05, optimizer__betas=(0.8, 0.95))
     params = est.get_params()
     assert params["optimizer__weight_decay"] == 0.05 and params["optimizer__betas"] == (0.8, 0.95)
     twin = clone(est)
@@ -258,7 +260,8 @@ def test_solver_may_be_a_partial_of_a_torch_optimizer():
     est = TorchRegressor(solver=solver, max_iter=2, random_state=0).fit(X, y)
     assert isinstance(est.net_.optimizer_, torch.optim.AdamW)
     assert est.net_.optimizer_.param_groups[0]["weight_decay"] == 0.3
-    assert clone(est).solver is solver
+    twin = clone(est).solver  # deep-copied, as clone copies every parameter
+    assert twin.func is torch.optim.AdamW and twin.keywords == {"weight_decay": 0.3}
 
 
 def test_bad_optimizer_params_are_refused_with_the_fix():
