@@ -84,6 +84,19 @@ def test_predict_refuses_another_sample_shape_naming_both(bad_shape, hint):
     assert re.search(hint, str(info.value)), str(info.value)
 
 
+def test_partial_fit_and_save_load_keep_the_sample_shape(tmp_path):
+    rng = np.random.RandomState(0)
+    X, y = rng.normal(size=(40, 1, 8, 8)), np.arange(40) % 3
+    clf = TorchClassifier(SmallCNN, random_state=0)
+    clf.partial_fit(X[:20], y[:20], classes=[0, 1, 2]).partial_fit(X[20:], y[20:])
+    assert clf.n_iter_ == 2 and clf.input_shape_ == (1, 8, 8)
+    with pytest.raises(ValueError, match=r"samples of shape \(64,\).*\(1, 8, 8\)"):
+        clf.partial_fit(X.reshape(40, 64), y)
+    loaded = load(save(clf, tmp_path / "cnn.safetensors"), module=SmallCNN)
+    assert loaded.input_shape_ == (1, 8, 8)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_nd_input_bad_values_get_clear_errors():
     rng = np.random.RandomState(0)
     X = rng.normal(size=(20, 1, 8, 8))
