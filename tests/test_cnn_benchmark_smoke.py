@@ -23,9 +23,11 @@ def bench():
 
 def test_quick_run_reports_every_contender_and_target(bench, tmp_path):
     out = tmp_path / "report.md"
-    assert bench.main(["--quick", "--threads", "1", "--out", str(out)]) == 0
+    assert bench.main(["--quick", "--select", "--threads", "1", "--out", str(out)]) == 0
     report = out.read_text()
     for row in ("| sklearn_dl |", "| hand loop |", "| skorch |"):
         assert row in report
     assert "Target sklearn_dl <= 1.1x the hand loop" in report
     assert "Target >= 0.915" in report
+    # one row per candidate of the default selection
+    assert report.count("| {'channels': ") == len(bench.CANDIDATES)
