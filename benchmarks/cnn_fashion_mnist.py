@@ -120,7 +120,7 @@ def skorch_epoch(X, y, lr, batch_size, seed):
     return time.perf_counter() - start
 
 
-def timing(X, y, batches, repeats, batch_size=128, lr=0.003):
+def timing(X, y, batches, repeats, batch_size=128, lr=ConvNetClassifier().learning_rate_init):
     """Median epoch seconds over ``batches * batch_size`` rows, balanced order."""
     n = min(len(X), batches * batch_size)
     Xn, yn = np.ascontiguousarray(X[:n].reshape(n, 1, 28, 28)), y[:n].astype(np.int64)

@@ -40,13 +40,15 @@ class ConvNetClassifier(TorchClassifierMixin, NDInputMixin, BaseTorchEstimator):
     logit for two classes). Trained with cross-entropy, by default with Adam
     under a one-cycle learning-rate schedule.
 
-    The defaults were chosen on a validation split of Fashion-MNIST's
-    training set (``benchmarks/cnn_fashion_mnist.py``): small enough to train
-    in minutes on a laptop CPU.
+    The defaults were chosen for speed on a CPU and on a validation split of
+    Fashion-MNIST's training set (``benchmarks/cnn_fashion_mnist.py
+    --select``; the test set was not used): in 2 epochs on 12,000 images,
+    (16, 32) channels at learning rate 0.01 matched (32, 64) channels
+    (validation accuracy 0.879 against 0.880) in a third of the time.
 
     Parameters
     ----------
-    channels : array-like of int, default=(32, 64)
+    channels : array-like of int, default=(16, 32)
         Output channels of each convolutional block.
     kernel_size : int, default=3
         Side of the square convolution kernels.
@@ -78,7 +80,7 @@ class ConvNetClassifier(TorchClassifierMixin, NDInputMixin, BaseTorchEstimator):
     learning_rate : {'constant', 'invscaling', 'adaptive', 'one_cycle', 'cosine'}, default='one_cycle'
         Step-size schedule; 'one_cycle' warms up to ``learning_rate_init``
         and anneals to ~0 over ``max_iter`` epochs.
-    learning_rate_init : float, default=0.003
+    learning_rate_init : float, default=0.01
         Peak (one-cycle) or initial step size.
     max_iter : int, default=10
         Epochs.
@@ -138,7 +140,7 @@ power_t, device, init, callbacks
 
     def __init__(
         self,
-        channels=(32, 64),
+        channels=(16, 32),
         kernel_size=3,
         pooling="max",
         batch_norm=True,
@@ -151,7 +153,7 @@ power_t, device, init, callbacks
         alpha=0.0,
         batch_size="auto",
         learning_rate="one_cycle",
-        learning_rate_init=0.003,
+        learning_rate_init=0.01,
         power_t=0.5,
         max_iter=10,
         shuffle=True,

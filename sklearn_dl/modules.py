@@ -466,7 +466,7 @@ class ConvNet(nn.Sequential):
     input_shape : tuple of int, default=(1, 28, 28)
         Shape of one image, channels first ((H, W) is one channel; (n,) a
         1 x n image). Flat rows of that many values are reshaped to it.
-    channels : sequence of int, default=(32, 64)
+    channels : sequence of int, default=(16, 32)
         Output channels of each convolutional block.
     kernel_size : int, default=3
         Side of the square convolution kernels (odd sizes keep the image size).
@@ -494,7 +494,7 @@ class ConvNet(nn.Sequential):
     ['conv', 'bn', 'act', 'pool']
     """
 
-    def __init__(self, n_outputs=10, input_shape=(1, 28, 28), channels=(32, 64), kernel_size=3,
+    def __init__(self, n_outputs=10, input_shape=(1, 28, 28), channels=(16, 32), kernel_size=3,
                  pooling="max", batch_norm=True, activation="relu", hidden_layer_sizes=(128,),
                  dropout=0.0):
         if activation not in ACTIVATIONS:
