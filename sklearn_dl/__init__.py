@@ -19,6 +19,7 @@ _LAZY = {
     "MLPRegressor": "neural_network",
     "TorchClassifier": "neural_network",
     "TorchRegressor": "neural_network",
+    "ConvNetClassifier": "convolutional",
     "save": "io",
     "load": "io",
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import math
 import secrets
 import threading
@@ -34,6 +35,7 @@ from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
 from ._doc_link import DocLinkMixin
+from ._extra_params import ExtraParamsMixin
 from ._progress import ProgressBar
 from .init import INIT_SCHEMES, apply_init
 
@@ -230,6 +232,12 @@ class _Net(NeuralNet):
                  batch=batch, training=True)
         optimizer.step()
         return step
+
+
+def _optimizer_class(solver):
+    """The torch optimizer class ``solver`` names (a class or a partial of one), else None."""
+    cls = solver.func if isinstance(solver, functools.partial) else solver
+    return cls if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer) else None
 
 
 def _overrides(callback, name):
@@ -441,7 +449,7 @@ def _valid_score_from_outputs(estimator):
 # --------------------------------------------------------------------------
 # The shared estimator
 # --------------------------------------------------------------------------
-class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
+class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
     """Shared base: parameters, validation, training through skorch, predict.
 
     Not used directly; see :class:`~sklearn_dl.LinearRegressorNN`,
@@ -451,7 +459,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "solver": [StrOptions({"sgd", "adam", "lbfgs"}), type],
+        "solver": [StrOptions({"sgd", "adam", "lbfgs"}), type, functools.partial],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [
@@ -590,14 +598,17 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
                 history_size=20,
                 line_search_fn="strong_wolfe",
             )
-        if isinstance(solver, type) and issubclass(solver, torch.optim.Optimizer):
+        if _optimizer_class(solver) is not None:
             # torch's fused kernels run on every device torch has (cpu, cuda, mps, ...)
             # for these three; other classes keep their own defaults.
-            fusable = solver in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW)
+            fusable = (_optimizer_class(solver) in (torch.optim.SGD, torch.optim.Adam,
+                                                    torch.optim.AdamW)
+                       and "fused" not in getattr(solver, "keywords", {}))
             return solver, (dict(fused=True) if fusable else {})
         raise ValueError(
-            f"solver={solver!r} is not supported: use 'sgd', 'adam', 'lbfgs' or a "
-            "torch.optim.Optimizer subclass such as torch.optim.AdamW."
+            f"solver={solver!r} is not supported: use 'sgd', 'adam', 'lbfgs', a "
+            "torch.optim.Optimizer subclass such as torch.optim.AdamW, or a "
+            "functools.partial of one (functools.partial(torch.optim.AdamW, weight_decay=0.01))."
         )
 
     def _scheduler_callbacks(self, n_batches, max_epochs, batch_size):
@@ -849,7 +860,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
             {"early_stopping", "n_iter_no_change"} if incremental else set())
         built_with = getattr(net, "estimator_params_", {})
         changed = sorted(name for name, value in self.get_params(deep=False).items()
-                         if name not in ignored and _changed(value, built_with.get(name, value)))
+                         if name not in ignored and not name.startswith("optimizer__")
+                         and _changed(value, built_with.get(name, value)))
         validate = bool(self._param("early_stopping")) and not incremental
         if not changed and validate and "valid_score" not in dict(net.callbacks_):
             changed = [("early_stopping (the model was started by partial_fit, "
@@ -871,7 +883,8 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         net.l2 = self._penalty()[0]
         net.callbacks_ = [(name, extras[name].initialize() if name in extras else cb)
                           for name, cb in net.callbacks_]
-        _, opt_kwargs = self._optimizer()
+        opt, opt_kwargs = self._optimizer()
+        opt_kwargs = self._optimizer_kwargs(opt, opt_kwargs)
         # skorch writes lr and optimizer__* into the optimizer's param groups
         net.set_params(**{f"optimizer__{k}": v for k, v in opt_kwargs.items()})
         lr = self._param("learning_rate_init") if self._param("solver") != "lbfgs" else 1.0
@@ -897,6 +910,7 @@ class BaseTorchEstimator(DocLinkMixin, BaseEstimator):
         apply_init(module, self._param("init"))
         module = module.to(Xt.dtype)
         opt, opt_kwargs = self._optimizer()
+        opt_kwargs = self._optimizer_kwargs(opt, opt_kwargs)
         l2, per_sample = self._penalty()
         generator = torch.Generator().manual_seed(seed)
         net = _Net(

@@ -274,6 +274,11 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         callable applied with ``module.apply``.
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra callbacks, copied at each fit.
+    **kwargs
+        ``optimizer__<name>=value``: keyword arguments of the optimizer
+        (skorch's convention), e.g. ``optimizer__betas=(0.9, 0.99)``. They
+        replace what the estimator derives from its own parameters and are
+        estimator parameters (``get_params``, ``clone``, ``GridSearchCV``).
 
     Attributes
     ----------
@@ -333,6 +338,7 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -355,6 +361,7 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     _parameter_constraints: dict = {
         **_LinearBase._parameter_constraints,
@@ -505,6 +512,7 @@ validation_fraction, shuffle, random_state, verbose, warm_start, device, init, c
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
@@ -527,6 +535,7 @@ validation_fraction, shuffle, random_state, verbose, warm_start, device, init, c
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     _MAX_ITER = {**_LinearBase._MAX_ITER, "minibatch": 10, "lbfgs": 100}
 
@@ -672,6 +681,7 @@ random_state, verbose, warm_start, device, init, callbacks
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.degree = degree
         self.alpha = alpha
@@ -696,6 +706,7 @@ random_state, verbose, warm_start, device, init, callbacks
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     def _build_module(self, n_features, n_outputs):
         return nn.Linear(n_features, n_outputs, bias=True)

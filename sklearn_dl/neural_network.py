@@ -15,10 +15,12 @@ import inspect
 from numbers import Integral, Real
 
 import torch
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
+from ._extra_params import accepted_keywords
+from ._nd_input import NDInputMixin
 from .modules import ACTIVATIONS, MLP
 
 __all__ = ["MLPClassifier", "MLPRegressor", "TorchClassifier", "TorchRegressor"]
@@ -94,10 +96,12 @@ _MLP_PARAMS_DOC = """
     activation : {'relu', 'identity', 'logistic', 'sigmoid', 'tanh', 'gelu'}, default='relu'
         Activation of the hidden layers: scikit-learn's four, 'sigmoid' as an
         alias of 'logistic', and 'gelu'.
-    solver : {'adam', 'sgd', 'lbfgs'} or torch.optim.Optimizer subclass, default='adam'
+    solver : {'adam', 'sgd', 'lbfgs'}, torch.optim.Optimizer subclass or partial, default='adam'
         'adam' and 'sgd' train on minibatches; 'lbfgs' is full-batch L-BFGS
-        (in float64). An optimizer class (e.g. ``torch.optim.AdamW``) is
-        called with the parameters and ``lr=learning_rate_init``.
+        (in float64). An optimizer class (e.g. ``torch.optim.AdamW``) or a
+        ``functools.partial`` of one (``partial(torch.optim.AdamW,
+        weight_decay=0.01)``) is called with the parameters,
+        ``lr=learning_rate_init`` and the ``optimizer__*`` parameters.
     alpha : float, default=0.0001
         Strength of the L2 penalty, scikit-learn MLP's meaning: the loss gets
         ``0.5 * alpha * ||W||^2 / batch_size`` over all weights (not biases).
@@ -159,6 +163,13 @@ _MLP_PARAMS_DOC = """
         those keyed by layer name (``'linear1'``, ..., ``'output'``).
     callbacks : list of skorch callbacks or (name, callback) pairs, default=None
         Extra skorch callbacks, copied at each fit.
+    **kwargs
+        ``optimizer__<name>=value``: keyword arguments of the optimizer
+        (skorch's convention), e.g. ``optimizer__weight_decay=1e-4`` or
+        ``optimizer__betas=(0.9, 0.99)``. They replace what the estimator
+        derives from its own parameters (``betas`` from ``beta_1`` and
+        ``beta_2``, ...) and are estimator parameters: ``get_params``,
+        ``set_params``, ``clone`` and ``GridSearchCV`` reach them.
 """
 
 _MLP_ATTRS_DOC = """
@@ -266,6 +277,7 @@ class MLPClassifier(TorchClassifierMixin, _MLPBase):
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -294,6 +306,7 @@ class MLPClassifier(TorchClassifierMixin, _MLPBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     def _out_activation(self):
         return "logistic" if len(self.classes_) == 2 else "softmax"
@@ -365,6 +378,7 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
         device="auto",
         init="default",
         callbacks=None,
+        **kwargs,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -394,6 +408,7 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
+        self._set_extra_params(kwargs)
 
     def _out_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
@@ -422,24 +437,6 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
 # --------------------------------------------------------------------------
 # TorchClassifier / TorchRegressor: any module
 # --------------------------------------------------------------------------
-_PREFIXES = ("module__", "criterion__")
-
-
-def _accepted_keywords(factory):
-    """Names a class or function accepts as keywords; None when it takes ``**kwargs``."""
-    try:
-        params = inspect.signature(factory).parameters.values()
-    except (TypeError, ValueError):
-        return set()
-    names = set()
-    for p in params:
-        if p.kind == p.VAR_KEYWORD:
-            return None
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY):
-            names.add(p.name)
-    return names
-
-
 def _is_bce(criterion):
     bce = (nn.BCEWithLogitsLoss,)
     return (isinstance(criterion, bce) or criterion is nn.functional.binary_cross_entropy_with_logits
@@ -466,8 +463,31 @@ class _LossFunction(nn.Module):
         return ", ".join([name] + [f"{k}={v!r}" for k, v in self.kwargs.items()])
 
 
-class _TorchModuleBase(BaseTorchEstimator):
-    """``module`` as instance or factory, ``module__*`` / ``criterion__*`` parameters."""
+class _FlatTarget(nn.Module):
+    """The criterion of a module with one output per sample, shape (n_samples,).
+
+    Calls ``criterion(output, target[:, 0])``: the single-target regression
+    target has shape (n_samples, 1).
+    """
+
+    def __init__(self, criterion):
+        super().__init__()
+        self.criterion = criterion
+
+    def forward(self, y_pred, y_true):
+        if y_pred.ndim == 1 and y_true.ndim == 2 and y_true.shape[1] == 1:
+            y_true = y_true[:, 0]
+        return self.criterion(y_pred, y_true)
+
+
+class _TorchModuleBase(NDInputMixin, BaseTorchEstimator):
+    """``module`` as instance or factory, ``module__*`` / ``criterion__*`` parameters.
+
+    ``X`` may have any number of dimensions (images, sequences): the module
+    receives the samples in the shape they were given (see ``_nd_input.py``).
+    """
+
+    _EXTRA_PREFIXES = ("module__", "criterion__", "optimizer__")
 
     _parameter_constraints: dict = {
         **BaseTorchEstimator._parameter_constraints,
@@ -475,69 +495,11 @@ class _TorchModuleBase(BaseTorchEstimator):
         "criterion": [None, callable],
     }
 
-    def _set_extra_params(self, params):
-        """Store ``module__*`` / ``criterion__*`` keyword parameters as attributes.
-
-        Any name is accepted here and checked in ``fit`` (scikit-learn's rule:
-        ``__init__`` and ``set_params`` never raise), except names of methods.
-        """
-        names = set(getattr(self, "_extra_params", ()))
-        for key, value in params.items():
-            if hasattr(type(self), key):
-                raise TypeError(f"{key!r} is an attribute of {type(self).__name__} and "
-                                "cannot be a parameter.")
-            setattr(self, key, value)
-            names.add(key)
-        self._extra_params = tuple(sorted(names))
-
-    def _validate_params(self):
-        super()._validate_params()
-        unknown = [k for k in getattr(self, "_extra_params", ())
-                   if not k.startswith(_PREFIXES) or k in _PREFIXES]
-        if unknown:
-            raise InvalidParameterError(
-                f"{type(self).__name__} got unexpected parameters {unknown}. Keyword arguments "
-                "of the module are passed as module__<name> (for example module__hidden=64), "
-                "those of the criterion as criterion__<name>.")
-
-    def _prefixed(self, prefix):
-        return {k[len(prefix):]: getattr(self, k) for k in getattr(self, "_extra_params", ())
-                if k.startswith(prefix) and len(k) > len(prefix)}
-
-    def get_params(self, deep=True):
-        """Parameters of the estimator, ``module__*`` and ``criterion__*`` included.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return the parameters of sub-estimators.
-
-        Returns
-        -------
-        params : dict
-        """
-        params = super().get_params(deep=deep)
-        params.update({k: getattr(self, k) for k in getattr(self, "_extra_params", ())})
-        return params
-
-    def set_params(self, **params):
-        """Set parameters, including ``module__*`` and ``criterion__*`` ones.
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters.
-
-        Returns
-        -------
-        self : object
-        """
-        named = set(self._get_param_names())
-        self._set_extra_params({k: params.pop(k) for k in list(params) if k not in named})
-        return super().set_params(**params) if params else self
-
     # ---- module ------------------------------------------------------------
     def _build_module(self, n_features, n_outputs):
+        # the values per sample: the module's input width for 2-D X
+        input_shape = tuple(getattr(self, "input_shape_", None) or (n_features,))
+        n_features = self._n_module_features() if hasattr(self, "input_shape_") else n_features
         kwargs = self._prefixed("module__")
         module = MLP if self.module is None else self.module
         if isinstance(module, nn.Module):
@@ -549,8 +511,11 @@ class _TorchModuleBase(BaseTorchEstimator):
             # fit must not mutate the user's module (and clone must stay cheap)
             net = copy.deepcopy(module)
         else:
-            accepted = _accepted_keywords(module)
-            for name, value in (("n_features", n_features), ("n_outputs", n_outputs)):
+            accepted = accepted_keywords(module)
+            filled = [("n_features", n_features), ("n_outputs", n_outputs)]
+            if len(input_shape) > 1:  # for flat X the module's own input_shape holds
+                filled.append(("input_shape", input_shape))
+            for name, value in filled:
                 if name not in kwargs and accepted is not None and name in accepted:
                     kwargs[name] = value
             net = module(**kwargs)
@@ -559,11 +524,15 @@ class _TorchModuleBase(BaseTorchEstimator):
                     f"module={module!r} returned {type(net).__name__}, not a torch.nn.Module. "
                     "Pass an nn.Module instance, an nn.Module class, or a function "
                     "returning one.")
-        self._check_module_output(net, n_features, n_outputs)
+        self._check_module_output(net, input_shape, n_outputs)
         return net
 
-    def _check_module_output(self, net, n_features, n_outputs):
-        """One forward pass on two zero rows so a wrong shape fails early and clearly."""
+    def _accepts_flat_output(self, n_outputs):
+        """Whether a module may return shape (n_samples,) instead of (n_samples, 1)."""
+        return False
+
+    def _check_module_output(self, net, input_shape, n_outputs):
+        """One forward pass on two zero samples so a wrong shape fails early and clearly."""
         first = next(iter(net.parameters()), None)
         dtype = first.dtype if first is not None and first.is_floating_point() else torch.float32
         device = first.device if first is not None else torch.device("cpu")
@@ -571,14 +540,24 @@ class _TorchModuleBase(BaseTorchEstimator):
         net.eval()
         try:
             with torch.no_grad():
-                out = net(torch.zeros(2, n_features, dtype=dtype, device=device))
+                out = net(torch.zeros((2,) + input_shape, dtype=dtype, device=device))
         except RuntimeError as exc:
-            raise ValueError(
-                f"The module failed on input with {n_features} features: {exc}. Its first "
-                f"layer must take {n_features} inputs; a class or factory with an "
-                "n_features argument receives it from the data.") from exc
+            if len(input_shape) == 1:
+                hint = (f"Its first layer must take {input_shape[0]} inputs; a class or factory "
+                        "with an n_features argument receives it from the data.")
+            else:
+                hint = ("It receives X as given, samples of shape "
+                        f"{input_shape}; a class or factory with an input_shape argument "
+                        "receives it from the data.")
+            what = (f"with {input_shape[0]} features" if len(input_shape) == 1
+                    else f"of shape {(2,) + input_shape}")
+            raise ValueError(f"The module failed on input {what}: {exc}. {hint}") from exc
         finally:
             net.train(was_training)
+        self._flat_output = bool(isinstance(out, torch.Tensor) and out.shape == (2,)
+                                 and self._accepts_flat_output(n_outputs))
+        if self._flat_output:
+            return
         if not isinstance(out, torch.Tensor) or out.shape != (2, n_outputs):
             shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise ValueError(
@@ -641,8 +620,9 @@ _TORCH_PARAMS_DOC = """
         ``criterion(module_output, target, **criterion_kwargs)`` with the
         ``criterion__<name>`` parameters as keywords; it must return a scalar.
     **kwargs
-        ``module__<name>=value`` and ``criterion__<name>=value``: keyword
-        arguments of the module and of the criterion (class or function).
+        ``module__<name>=value``, ``criterion__<name>=value`` and
+        ``optimizer__<name>=value``: keyword arguments of the module, of the
+        criterion (class or function) and of the optimizer (skorch's convention).
         They are estimator parameters: ``get_params``, ``set_params``, ``clone`` and
         ``GridSearchCV(param_grid={'module__hidden': [32, 64]})`` reach them.
     solver : {'adam', 'sgd', 'lbfgs'} or torch.optim.Optimizer subclass, default='adam'
@@ -899,7 +879,19 @@ class TorchRegressor(TorchRegressorMixin, _TorchModuleBase):
     def _outputs_needed(self, n_outputs):
         return f"y has {n_outputs} target{'s' if n_outputs > 1 else ''}"
 
+    def _accepts_flat_output(self, n_outputs):
+        # the common ``squeeze(-1)`` head of a single-target regressor
+        return n_outputs == 1
+
     def _make_criterion(self):
-        if self.criterion is None:
-            return nn.MSELoss()
-        return self._custom_criterion()
+        crit = nn.MSELoss() if self.criterion is None else self._custom_criterion()
+        # a (n_samples,) output against a (n_samples, 1) target would broadcast
+        # to (n_samples, n_samples) and train on a wrong loss
+        return _FlatTarget(crit) if getattr(self, "_flat_output", False) else crit
+
+    def _forward(self, X):
+        out = super()._forward(X)
+        return out.unsqueeze(1) if out.ndim == 1 else out
+
+    def _score_outputs(self, outputs, y):
+        return super()._score_outputs(outputs.reshape(len(outputs), -1), y)

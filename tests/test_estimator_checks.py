@@ -3,6 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_dl import (
+    ConvNetClassifier,
     LinearRegressorNN,
     MLPClassifier,
     MLPRegressor,
@@ -27,6 +28,11 @@ def _estimators():
         MLPRegressor(max_iter=100, random_state=0),
         TorchClassifier(max_iter=100, random_state=0),
         TorchRegressor(max_iter=100, random_state=0),
+        # a small network: the checks' data are tiny tabular arrays (read as
+        # 1 x n_features strips, or s x s images for square n_features)
+        # (20 epochs at lr 0.01 pass check_classifiers_train's 0.83 on its blobs)
+        ConvNetClassifier(channels=(8,), hidden_layer_sizes=(16,), max_iter=20,
+                          learning_rate_init=0.01, random_state=0),
     ]
 
 
