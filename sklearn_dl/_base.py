@@ -13,7 +13,6 @@ import contextlib
 import copy
 import math
 import secrets
-import threading
 import warnings
 from numbers import Integral, Real
 
@@ -33,6 +32,8 @@ from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
+from . import _rng
+from ._threads import pinned_threads
 from .init import INIT_SCHEMES, apply_init
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
@@ -358,57 +359,9 @@ class _EarlyStopping(EarlyStopping):
             super().on_train_end(net, **kwargs)
 
 
-#: Below this many multiply-adds per forward pass (rows x weights of an
-#: all-Linear module), training and predict run on one intra-op thread.
-#: Threads cannot split such small ops profitably, and when the cores are
-#: shared, torch's OpenMP threads wait for each other at every op: the
-#: house-price fit (64 x 330 per batch) took 0.6-0.9 s on one thread and
-#: 3-15 s on two on a loaded 2-core machine (benchmarks/RESULTS.md).
-_SMALL_WORK = 4_000_000
-_threads_lock = threading.Lock()
-_threads_state = {"users": 0, "saved": None}
-
-
-@contextlib.contextmanager
-def _few_threads_if_small(module, rows, device):
-    """One intra-op thread while a small all-Linear module runs on the CPU.
-
-    Reference-counted, so that concurrent fits in threads (joblib's
-    threading backend, dask) restore the user's setting only when the last
-    one ends.
-    """
-    if torch.device(device).type != "cpu" or rows * _linear_weights(module) >= _SMALL_WORK:
-        yield
-        return
-    with _threads_lock:
-        if _threads_state["users"] == 0:
-            _threads_state["saved"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads_state["users"] += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads_state["users"] -= 1
-            if _threads_state["users"] == 0:
-                torch.set_num_threads(_threads_state["saved"])
-
-
-def _linear_weights(module):
-    """Multiply-adds per row of a module whose only parameters are nn.Linear's.
-
-    Infinite for anything else (a convolution reuses its weights at every
-    position, so its parameter count says nothing about its work).
-    """
-    total = 0
-    for m in module.modules():
-        params = list(m.parameters(recurse=False))
-        if not params:
-            continue
-        if not isinstance(m, torch.nn.Linear):
-            return math.inf
-        total += m.weight.numel()
-    return total
+# Small models train and predict on one intra-op thread, pinned per calling
+# thread so that fits in threads match sequential ones (see _threads.py).
+_few_threads_if_small = pinned_threads
 
 
 def _clone_state(obj):
@@ -763,14 +716,9 @@ class BaseTorchEstimator(BaseEstimator):
         y_enc, n_outputs = self._prepare_target(y, reset=not continue_training, classes=classes)
         device = self._resolve_device()
         seed = self._seed()
-        fork_devices = ([torch.cuda.current_device() if device.index is None else device.index]
-                        if device.type == "cuda" else [])
-        with torch.random.fork_rng(devices=fork_devices):
-            # Not torch.manual_seed: it reseeds every GPU, outside fork_rng's restore.
-            torch.random.default_generator.manual_seed(seed)
-            for index in fork_devices:
-                with torch.cuda.device(index):
-                    torch.cuda.manual_seed(seed)
+        # The call's own generators (initialisation, dropout); torch's global
+        # RNG is never seeded nor drawn from, so fits in threads stay exact.
+        with _rng.fit_generators(seed, device) as generators:
             dtype = self.module_dtype_ if continue_training else self._dtype()
             Xt = self._to_tensor(X, device, dtype)
             yt = self._target_tensor(y_enc).to(device)
@@ -799,7 +747,8 @@ class BaseTorchEstimator(BaseEstimator):
                 net.callbacks_ = [(name, cb) for name, cb in callbacks if name != "valid_score"
                                   and getattr(cb, "monitor", None) != "valid_score"]
             try:
-                with _few_threads_if_small(net.module_, net.batch_size, device):
+                with _few_threads_if_small(net.module_, net.batch_size, device), \
+                        _rng.dropout_from(net.module_, generators.dropout):
                     net.partial_fit(train_ds, None, epochs=epochs)
             finally:
                 net.callbacks_ = callbacks
@@ -891,8 +840,10 @@ class BaseTorchEstimator(BaseEstimator):
         solver = self._param("solver")
         max_epochs = 1 if (solver == "lbfgs" or incremental) else self._param("max_iter")
         n_batches = math.ceil(n_train / bs)
-        module = self._build_module(Xt.shape[1], n_outputs)
-        apply_init(module, self._param("init"))
+        generators = _rng.current() or _rng.fit_generators(seed, device)
+        with _rng.drawing_from(generators.cpu):
+            module = self._build_module(Xt.shape[1], n_outputs)
+            apply_init(module, self._param("init"))
         module = module.to(Xt.dtype)
         opt, opt_kwargs = self._optimizer()
         l2, per_sample = self._penalty()
