@@ -45,6 +45,8 @@ import torch
 from sklearn.base import BaseEstimator, clone
 from skorch.history import History
 
+from . import _rng
+
 __all__ = ["save", "load"]
 
 FORMAT = "sklearn_dl.save"
@@ -582,9 +584,9 @@ def _load_module(estimator, spec, decoder, path):
     dtype = getattr(torch, spec["dtype"], None)
     if not isinstance(dtype, torch.dtype):
         raise ValueError(f"{path!r} has invalid metadata: unknown dtype {spec['dtype']!r}.")
-    # Building a module draws its initial weights from torch's global RNG:
-    # fork it so loading leaves the caller's random state alone.
-    with torch.random.fork_rng(devices=[]):
+    # Building a module draws initial weights (overwritten below): from a
+    # generator of its own, so loading never touches torch's global RNG.
+    with _rng.drawing_from(torch.Generator().manual_seed(0)):
         try:
             module = estimator._build_module(spec["n_inputs"], spec["n_outputs"])
         except (TypeError, ValueError, RuntimeError) as exc:
