@@ -33,6 +33,7 @@ from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
 from . import _rng
+from ._divergence import outputs_finite
 from ._threads import pinned_threads
 from .init import INIT_SCHEMES, apply_init
 
@@ -276,6 +277,8 @@ class _ConvergenceGuard(Callback):
 
     def initialize(self):
         self.snapshot_ = None
+        self.initial_ = None
+        self.train_X_ = None
         self.diverged_epoch_ = None
         return self
 
@@ -289,8 +292,8 @@ class _ConvergenceGuard(Callback):
             generator.get_state() if generator is not None else None,
         )
 
-    def _restore(self, net):
-        _, weights, optimizer_state, generator_state = self.snapshot_
+    def _restore(self, net, snapshot=None):
+        _, weights, optimizer_state, generator_state = snapshot or self.snapshot_
         net.module_.load_state_dict(weights)
         # load_state_dict keeps references to the tensors it is given; a copy
         # keeps the snapshot intact while the optimizer updates in place.
@@ -298,9 +301,12 @@ class _ConvergenceGuard(Callback):
         if generator_state is not None:
             net.iterator_train__generator.set_state(generator_state)
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net, X=None, **kwargs):
         self.diverged_epoch_ = None
         self._snapshot(net)
+        # the fallback when even the last finite epoch overflows on the data
+        self.initial_ = self.snapshot_
+        self.train_X_ = getattr(X, "X", None)
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
@@ -324,7 +330,34 @@ class _ConvergenceGuard(Callback):
         if len(net.history) > n_done:  # diverged, or interrupted mid-epoch
             self._restore(net)
             del net.history[n_done:]
-        self.snapshot_ = None
+        self._check_outputs(net)
+        self.snapshot_ = self.initial_ = self.train_X_ = None
+
+    def _check_outputs(self, net):
+        """Fall back to the call's initial weights if the kept ones overflow on the data.
+
+        Every training row is checked after a divergence, a sample otherwise
+        (see ``_divergence.py``), so that a fit that warned predicts finite
+        outputs on its training data.
+        """
+        diverged = self.diverged_epoch_ is not None
+        if outputs_finite(net.module_, self.train_X_, every_row=diverged):
+            return
+        n_start = self.initial_[0]
+        kept = len(net.history)
+        self._restore(net, self.initial_)
+        del net.history[n_start:]
+        self.diverged_epoch_ = kept + 1 if not diverged else self.diverged_epoch_
+        start = ("the initial weights" if n_start == 0
+                 else f"the weights of epoch {n_start}, where this training call started")
+        warnings.warn(
+            f"Training diverged: the weights of epoch {kept} are finite but give NaN or inf "
+            f"outputs on the training data, so {start} are restored. Use a smaller "
+            f"learning_rate_init (it is {net.lr:g}) or standardise X, for example with "
+            "StandardScaler.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
 
     def _diverge(self, net, what):
         epoch = len(net.history)
