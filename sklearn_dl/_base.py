@@ -33,6 +33,7 @@ from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
 from . import _rng
+from ._devices import resolve_device
 from ._divergence import outputs_finite
 from ._threads import pinned_threads
 from .init import INIT_SCHEMES, apply_init
@@ -514,18 +515,7 @@ class BaseTorchEstimator(BaseEstimator):
         return getattr(self, name, self._defaults.get(name))
 
     def _resolve_device(self):
-        device = self._param("device")
-        if isinstance(device, torch.device):
-            return device
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                "device='cuda' was requested but torch.cuda.is_available() is False: "
-                f"this torch build ({torch.__version__}) has no usable CUDA GPU. "
-                "Use device='cpu' or device='auto', or install a CUDA build of torch."
-            )
-        return torch.device(device)
+        return resolve_device(self._param("device"))
 
     def _auto_batch_size(self, n_samples):
         """Rows per minibatch for ``batch_size='auto'``: scikit-learn's ``min(200, n)``."""
