@@ -33,6 +33,7 @@ from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
 from . import _rng
+from ._checks import check_callbacks, check_optimizer_class, check_score_labels, criterion_error
 from ._devices import resolve_device
 from ._divergence import outputs_finite
 from ._threads import pinned_threads
@@ -148,7 +149,16 @@ class _Net(NeuralNet):
         self.l2_per_sample = l2_per_sample
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = self.criterion_(y_pred, y_true)
+        try:
+            loss = self.criterion_(y_pred, y_true)
+        except torch.OutOfMemoryError:
+            raise
+        except (RuntimeError, ValueError, IndexError) as exc:  # a criterion of the user's
+            raise criterion_error(self.criterion_, y_pred, y_true, exc,
+                                  classifier=not y_true.is_floating_point()) from exc
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            raise criterion_error(self.criterion_, loss, y_true, None,
+                                  classifier=not y_true.is_floating_point())
         if training and self.l2:
             scale = self.l2 / len(y_true) if self.l2_per_sample else self.l2
             sq = sum(p.pow(2).sum() for p in penalized_parameters(self.module_))
@@ -565,6 +575,7 @@ class BaseTorchEstimator(BaseEstimator):
                 line_search_fn="strong_wolfe",
             )
         if isinstance(solver, type) and issubclass(solver, torch.optim.Optimizer):
+            check_optimizer_class(solver)
             # torch's fused kernels run on every device torch has (cpu, cuda, mps, ...)
             # for these three; other classes keep their own defaults.
             fusable = solver in (torch.optim.SGD, torch.optim.Adam, torch.optim.AdamW)
@@ -622,10 +633,8 @@ class BaseTorchEstimator(BaseEstimator):
         if verbose and verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
         callbacks += list(self._extra_callbacks())
-        for i, cb in enumerate(self._param("callbacks") or []):
-            if isinstance(cb, tuple):
-                name, cb = cb
-            else:
+        for i, (name, cb) in enumerate(check_callbacks(self._param("callbacks"))):
+            if name is None:
                 name = f"user_{i}_{type(cb).__name__}"
             callbacks.append((name, copy.deepcopy(cb)))
         return callbacks
@@ -919,7 +928,8 @@ class BaseTorchEstimator(BaseEstimator):
         self.best_loss_ = min(finite) if finite else float("nan")
         if self._param("solver") == "lbfgs":
             state = net.optimizer_.state[net.optimizer_._params[0]]
-            self.n_iter_ = int(state.get("n_iter", 1))
+            # 0 when an interrupted or diverged first call restored the empty state
+            self.n_iter_ = int(state.get("n_iter", 0))
         else:
             self.n_iter_ = len(net.history)
         self.t_ = _samples_seen(net.history)
@@ -1160,6 +1170,23 @@ class TorchClassifierMixin(ClassifierMixin):
     def _stratify_validation(self):
         return True
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against ``y``, as scikit-learn's classifiers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True labels; a missing label (NaN, None) raises a ValueError.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_score_labels(y)
+        return super().score(X, y, sample_weight=sample_weight)
+
     def decision_function(self, X):
         """Raw logits: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
         out = self._checked_forward(X).double().numpy()
@@ -1243,6 +1270,23 @@ class TorchRegressorMixin(RegressorMixin):
         ss_res = ((y - out) ** 2).sum(0)
         ss_tot = ((y - y.mean(0)) ** 2).sum(0).clamp_min(1e-12)
         return float((1 - ss_res / ss_tot).mean())
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of ``predict(X)`` against ``y``, as scikit-learn's regressors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values; NaN raises a ValueError.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_score_labels(y)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def predict(self, X):
         """Predicted values, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""
