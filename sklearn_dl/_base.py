@@ -36,6 +36,7 @@ from . import _rng
 from ._checks import check_callbacks, check_optimizer_class, check_score_labels, criterion_error
 from ._devices import resolve_device
 from ._divergence import outputs_finite
+from ._predict import all_finite, few_rows_forward, row_multiple
 from ._threads import pinned_threads
 from .init import INIT_SCHEMES, apply_init
 
@@ -976,12 +977,17 @@ class BaseTorchEstimator(BaseEstimator):
     def _forward(self, X):
         """Module outputs for validated ``X``, in eval mode, as a CPU tensor."""
         module = self.module_
+        out = few_rows_forward(module, X, _PREDICT_ROW_MULTIPLE)  # single rows: cheap path
+        if out is not None:
+            return out
         first = next(iter(module.parameters()), None)
         device = first.device if first is not None else torch.device("cpu")
         dtype = first.dtype if first is not None else torch.float32
-        # Switch to eval mode only when needed: train()/eval() walk every
-        # submodule, a visible cost on a single-row predict.
-        was_training = any(m.training for m in module.modules())
+        # Switch to eval mode only when the module is in training mode: fit
+        # leaves it in eval mode, and train()/eval() (or any walk over the
+        # submodules) is a visible cost on a single-row predict. A submodule
+        # a user set to training mode by itself stays so, as in plain torch.
+        was_training = module.training
         if was_training:
             module.eval()
         try:
@@ -993,7 +999,7 @@ class BaseTorchEstimator(BaseEstimator):
                 for start in range(0, len(Xt), _PREDICT_CHUNK):
                     block = Xt[start:start + _PREDICT_CHUNK]
                     n = block.shape[0]
-                    pad = -n % _PREDICT_ROW_MULTIPLE
+                    pad = -n % row_multiple(module, _PREDICT_ROW_MULTIPLE)
                     if pad:
                         block = torch.cat([block, block.new_zeros((pad,) + block.shape[1:])])
                     outs.append(module(block)[:n].cpu())
@@ -1003,10 +1009,11 @@ class BaseTorchEstimator(BaseEstimator):
                 module.train()
 
     def _checked_forward(self, X):
-        check_is_fitted(self, "module_")
+        if "module_" not in vars(self):  # sklearn's check (its tag lookups cost ~5 us)
+            check_is_fitted(self, "module_")
         X = self._validate_X(X, reset=False)
         out = self._forward(X)
-        if not torch.isfinite(out).all():
+        if not all_finite(out):
             raise ValueError(
                 "The model produced non-finite outputs (NaN or inf) for this input: X "
                 "holds values far outside the range the model was trained on (its "

@@ -18,9 +18,9 @@ lock tells which value is the user's while small fits overlap.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import threading
+import weakref
 
 import torch
 
@@ -38,30 +38,65 @@ def _user_threads():
     return _state["user"]
 
 
-@contextlib.contextmanager
-def pinned_threads(module, rows, device):
-    """Run the block on 1 intra-op thread for small CPU work, else on the user's count."""
-    if torch.device(device).type != "cpu":
-        yield
-        return
-    small = rows * linear_weights(module) < SMALL_WORK
-    with _lock:
-        user = _user_threads()
-        if small:
-            if _state["small"] == 0:
-                _state["user"] = user
-            _state["small"] += 1
-    target = 1 if small else user
-    if torch.get_num_threads() != target:
-        torch.set_num_threads(target)
-    try:
-        yield
-    finally:
-        if small:
+class pinned_threads:
+    """Run the block on 1 intra-op thread for small CPU work, else on the user's count.
+
+    A class rather than a generator context manager, and no lock when the
+    calling thread already has the count it needs: a single-row predict
+    pays for this on every call.
+    """
+
+    __slots__ = ("small", "user")
+
+    def __init__(self, module, rows, device):
+        cpu = device.type == "cpu" if isinstance(device, torch.device) \
+            else torch.device(device).type == "cpu"
+        self.small = None if not cpu else rows * _weights(module) < SMALL_WORK
+
+    def __enter__(self):
+        small = self.small
+        if small is None:
+            return self
+        current = torch.get_num_threads()
+        if small and current == 1:
+            self.small = None  # nothing to set, nothing to put back
+            return self
+        with _lock:
+            user = _user_threads()
+            if small:
+                if _state["small"] == 0:
+                    _state["user"] = user
+                _state["small"] += 1
+        self.user = user
+        target = 1 if small else user
+        if current != target:
+            torch.set_num_threads(target)
+        return self
+
+    def __exit__(self, *exc):
+        if self.small:
             with _lock:
                 _state["small"] -= 1
-            if torch.get_num_threads() != user:
-                torch.set_num_threads(user)
+            if torch.get_num_threads() != self.user:
+                torch.set_num_threads(self.user)
+        return False
+
+
+_weights_cache = weakref.WeakKeyDictionary()
+
+
+def _weights(module):
+    """:func:`linear_weights`, cached per module object (its layers are fixed after fit)."""
+    try:
+        return _weights_cache[module]
+    except (KeyError, TypeError):
+        pass
+    total = linear_weights(module)
+    try:
+        _weights_cache[module] = total
+    except TypeError:  # not weak-referenceable
+        pass
+    return total
 
 
 def linear_weights(module):
