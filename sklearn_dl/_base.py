@@ -44,14 +44,11 @@ __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
 #: Rows per forward pass at predict time: bounds memory, keeps big matmuls.
 _PREDICT_CHUNK = 16384
-#: Every forward pass at predict time gets a multiple of this many rows (the
-#: input zero-padded). BLAS picks another kernel for 1-3 rows (and, threaded,
-#: for some odd counts), so a sample's outputs would change in the last bits
-#: with the rows predicted alongside it (scikit-learn's
-#: check_methods_subset_invariance); with multiples of 8 they are bitwise the
-#: same for any number of rows (checked for 1 to 10,000 rows, 1 and 2 threads,
-#: MLPs and linear layers). Padding 1 row to 8 instead of a fixed 256-row
-#: block keeps a single-row predict ~30x cheaper (benchmarks/RESULTS.md, case 5).
+#: Forward passes of small modules at predict time get a multiple of this
+#: many rows (the input zero-padded), so that BLAS runs the same kernel for one
+#: row as for many (scikit-learn's check_methods_subset_invariance); modules
+#: of >= 64k multiply-adds per row are not padded (_predict.row_multiple says
+#: why: there it costs ~1.5x and buys no bitwise invariance).
 _PREDICT_ROW_MULTIPLE = 8
 
 
