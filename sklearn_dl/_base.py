@@ -14,7 +14,6 @@ import copy
 import functools
 import math
 import secrets
-import threading
 import warnings
 from numbers import Integral, Real
 
@@ -37,20 +36,23 @@ from skorch.utils import TeeGenerator
 from ._doc_link import DocLinkMixin
 from ._extra_params import ExtraParamsMixin
 from ._progress import ProgressBar
+from . import _rng
+from ._checks import check_callbacks, check_optimizer_class, check_score_labels, criterion_error
+from ._devices import resolve_device
+from ._divergence import outputs_finite
+from ._predict import all_finite, few_rows_forward, row_multiple
+from ._threads import pinned_threads
 from .init import INIT_SCHEMES, apply_init
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
 
 #: Rows per forward pass at predict time: bounds memory, keeps big matmuls.
 _PREDICT_CHUNK = 16384
-#: Every forward pass at predict time gets a multiple of this many rows (the
-#: input zero-padded). BLAS picks another kernel for 1-3 rows (and, threaded,
-#: for some odd counts), so a sample's outputs would change in the last bits
-#: with the rows predicted alongside it (scikit-learn's
-#: check_methods_subset_invariance); with multiples of 8 they are bitwise the
-#: same for any number of rows (checked for 1 to 10,000 rows, 1 and 2 threads,
-#: MLPs and linear layers). Padding 1 row to 8 instead of a fixed 256-row
-#: block keeps a single-row predict ~30x cheaper (benchmarks/RESULTS.md, case 5).
+#: Forward passes of small modules at predict time get a multiple of this
+#: many rows (the input zero-padded), so that BLAS runs the same kernel for one
+#: row as for many (scikit-learn's check_methods_subset_invariance); modules
+#: of >= 64k multiply-adds per row are not padded (_predict.row_multiple says
+#: why: there it costs ~1.5x and buys no bitwise invariance).
 _PREDICT_ROW_MULTIPLE = 8
 
 
@@ -149,7 +151,16 @@ class _Net(NeuralNet):
         self.l2_per_sample = l2_per_sample
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = self.criterion_(y_pred, y_true)
+        try:
+            loss = self.criterion_(y_pred, y_true)
+        except torch.OutOfMemoryError:
+            raise
+        except (RuntimeError, ValueError, IndexError) as exc:  # a criterion of the user's
+            raise criterion_error(self.criterion_, y_pred, y_true, exc,
+                                  classifier=not y_true.is_floating_point()) from exc
+        if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+            raise criterion_error(self.criterion_, loss, y_true, None,
+                                  classifier=not y_true.is_floating_point())
         if training and self.l2:
             scale = self.l2 / len(y_true) if self.l2_per_sample else self.l2
             sq = sum(p.pow(2).sum() for p in penalized_parameters(self.module_))
@@ -285,6 +296,8 @@ class _ConvergenceGuard(Callback):
 
     def initialize(self):
         self.snapshot_ = None
+        self.initial_ = None
+        self.train_X_ = None
         self.diverged_epoch_ = None
         return self
 
@@ -298,8 +311,8 @@ class _ConvergenceGuard(Callback):
             generator.get_state() if generator is not None else None,
         )
 
-    def _restore(self, net):
-        _, weights, optimizer_state, generator_state = self.snapshot_
+    def _restore(self, net, snapshot=None):
+        _, weights, optimizer_state, generator_state = snapshot or self.snapshot_
         net.module_.load_state_dict(weights)
         # load_state_dict keeps references to the tensors it is given; a copy
         # keeps the snapshot intact while the optimizer updates in place.
@@ -307,9 +320,12 @@ class _ConvergenceGuard(Callback):
         if generator_state is not None:
             net.iterator_train__generator.set_state(generator_state)
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net, X=None, **kwargs):
         self.diverged_epoch_ = None
         self._snapshot(net)
+        # the fallback when even the last finite epoch overflows on the data
+        self.initial_ = self.snapshot_
+        self.train_X_ = getattr(X, "X", None)
 
     def on_batch_end(self, net, training=False, **kwargs):
         if training:
@@ -333,7 +349,34 @@ class _ConvergenceGuard(Callback):
         if len(net.history) > n_done:  # diverged, or interrupted mid-epoch
             self._restore(net)
             del net.history[n_done:]
-        self.snapshot_ = None
+        self._check_outputs(net)
+        self.snapshot_ = self.initial_ = self.train_X_ = None
+
+    def _check_outputs(self, net):
+        """Fall back to the call's initial weights if the kept ones overflow on the data.
+
+        Every training row is checked after a divergence, a sample otherwise
+        (see ``_divergence.py``), so that a fit that warned predicts finite
+        outputs on its training data.
+        """
+        diverged = self.diverged_epoch_ is not None
+        if outputs_finite(net.module_, self.train_X_, every_row=diverged):
+            return
+        n_start = self.initial_[0]
+        kept = len(net.history)
+        self._restore(net, self.initial_)
+        del net.history[n_start:]
+        self.diverged_epoch_ = kept + 1 if not diverged else self.diverged_epoch_
+        start = ("the initial weights" if n_start == 0
+                 else f"the weights of epoch {n_start}, where this training call started")
+        warnings.warn(
+            f"Training diverged: the weights of epoch {kept} are finite but give NaN or inf "
+            f"outputs on the training data, so {start} are restored. Use a smaller "
+            f"learning_rate_init (it is {net.lr:g}) or standardise X, for example with "
+            "StandardScaler.",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
 
     def _diverge(self, net, what):
         epoch = len(net.history)
@@ -368,57 +411,9 @@ class _EarlyStopping(EarlyStopping):
             super().on_train_end(net, **kwargs)
 
 
-#: Below this many multiply-adds per forward pass (rows x weights of an
-#: all-Linear module), training and predict run on one intra-op thread.
-#: Threads cannot split such small ops profitably, and when the cores are
-#: shared, torch's OpenMP threads wait for each other at every op: the
-#: house-price fit (64 x 330 per batch) took 0.6-0.9 s on one thread and
-#: 3-15 s on two on a loaded 2-core machine (benchmarks/RESULTS.md).
-_SMALL_WORK = 4_000_000
-_threads_lock = threading.Lock()
-_threads_state = {"users": 0, "saved": None}
-
-
-@contextlib.contextmanager
-def _few_threads_if_small(module, rows, device):
-    """One intra-op thread while a small all-Linear module runs on the CPU.
-
-    Reference-counted, so that concurrent fits in threads (joblib's
-    threading backend, dask) restore the user's setting only when the last
-    one ends.
-    """
-    if torch.device(device).type != "cpu" or rows * _linear_weights(module) >= _SMALL_WORK:
-        yield
-        return
-    with _threads_lock:
-        if _threads_state["users"] == 0:
-            _threads_state["saved"] = torch.get_num_threads()
-            torch.set_num_threads(1)
-        _threads_state["users"] += 1
-    try:
-        yield
-    finally:
-        with _threads_lock:
-            _threads_state["users"] -= 1
-            if _threads_state["users"] == 0:
-                torch.set_num_threads(_threads_state["saved"])
-
-
-def _linear_weights(module):
-    """Multiply-adds per row of a module whose only parameters are nn.Linear's.
-
-    Infinite for anything else (a convolution reuses its weights at every
-    position, so its parameter count says nothing about its work).
-    """
-    total = 0
-    for m in module.modules():
-        params = list(m.parameters(recurse=False))
-        if not params:
-            continue
-        if not isinstance(m, torch.nn.Linear):
-            return math.inf
-        total += m.weight.numel()
-    return total
+# Small models train and predict on one intra-op thread, pinned per calling
+# thread so that fits in threads match sequential ones (see _threads.py).
+_few_threads_if_small = pinned_threads
 
 
 def _clone_state(obj):
@@ -538,18 +533,7 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         return getattr(self, name, self._defaults.get(name))
 
     def _resolve_device(self):
-        device = self._param("device")
-        if isinstance(device, torch.device):
-            return device
-        if device == "auto":
-            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-        if device == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                "device='cuda' was requested but torch.cuda.is_available() is False: "
-                f"this torch build ({torch.__version__}) has no usable CUDA GPU. "
-                "Use device='cpu' or device='auto', or install a CUDA build of torch."
-            )
-        return torch.device(device)
+        return resolve_device(self._param("device"))
 
     def _auto_batch_size(self, n_samples):
         """Rows per minibatch for ``batch_size='auto'``: scikit-learn's ``min(200, n)``."""
@@ -599,6 +583,7 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
                 line_search_fn="strong_wolfe",
             )
         if _optimizer_class(solver) is not None:
+            check_optimizer_class(_optimizer_class(solver))
             # torch's fused kernels run on every device torch has (cpu, cuda, mps, ...)
             # for these three; other classes keep their own defaults.
             fusable = (_optimizer_class(solver) in (torch.optim.SGD, torch.optim.Adam,
@@ -659,10 +644,8 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         if verbose and verbose > 1:
             callbacks.append(("progress_bar", ProgressBar()))
         callbacks += list(self._extra_callbacks())
-        for i, cb in enumerate(self._param("callbacks") or []):
-            if isinstance(cb, tuple):
-                name, cb = cb
-            else:
+        for i, (name, cb) in enumerate(check_callbacks(self._param("callbacks"))):
+            if name is None:
                 name = f"user_{i}_{type(cb).__name__}"
             callbacks.append((name, copy.deepcopy(cb)))
         return callbacks
@@ -776,14 +759,9 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         y_enc, n_outputs = self._prepare_target(y, reset=not continue_training, classes=classes)
         device = self._resolve_device()
         seed = self._seed()
-        fork_devices = ([torch.cuda.current_device() if device.index is None else device.index]
-                        if device.type == "cuda" else [])
-        with torch.random.fork_rng(devices=fork_devices):
-            # Not torch.manual_seed: it reseeds every GPU, outside fork_rng's restore.
-            torch.random.default_generator.manual_seed(seed)
-            for index in fork_devices:
-                with torch.cuda.device(index):
-                    torch.cuda.manual_seed(seed)
+        # The call's own generators (initialisation, dropout); torch's global
+        # RNG is never seeded nor drawn from, so fits in threads stay exact.
+        with _rng.fit_generators(seed, device) as generators:
             dtype = self.module_dtype_ if continue_training else self._dtype()
             Xt = self._to_tensor(X, device, dtype)
             yt = self._target_tensor(y_enc).to(device)
@@ -812,7 +790,8 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
                 net.callbacks_ = [(name, cb) for name, cb in callbacks if name != "valid_score"
                                   and getattr(cb, "monitor", None) != "valid_score"]
             try:
-                with _few_threads_if_small(net.module_, net.batch_size, device):
+                with _few_threads_if_small(net.module_, net.batch_size, device), \
+                        _rng.dropout_from(net.module_, generators.dropout):
                     net.partial_fit(train_ds, None, epochs=epochs)
             finally:
                 net.callbacks_ = callbacks
@@ -906,8 +885,10 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         solver = self._param("solver")
         max_epochs = 1 if (solver == "lbfgs" or incremental) else self._param("max_iter")
         n_batches = math.ceil(n_train / bs)
-        module = self._build_module(Xt.shape[1], n_outputs)
-        apply_init(module, self._param("init"))
+        generators = _rng.current() or _rng.fit_generators(seed, device)
+        with _rng.drawing_from(generators.cpu):
+            module = self._build_module(Xt.shape[1], n_outputs)
+            apply_init(module, self._param("init"))
         module = module.to(Xt.dtype)
         opt, opt_kwargs = self._optimizer()
         opt_kwargs = self._optimizer_kwargs(opt, opt_kwargs)
@@ -961,7 +942,8 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         self.best_loss_ = min(finite) if finite else float("nan")
         if self._param("solver") == "lbfgs":
             state = net.optimizer_.state[net.optimizer_._params[0]]
-            self.n_iter_ = int(state.get("n_iter", 1))
+            # 0 when an interrupted or diverged first call restored the empty state
+            self.n_iter_ = int(state.get("n_iter", 0))
         else:
             self.n_iter_ = len(net.history)
         self.t_ = _samples_seen(net.history)
@@ -1008,12 +990,17 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
     def _forward(self, X):
         """Module outputs for validated ``X``, in eval mode, as a CPU tensor."""
         module = self.module_
+        out = few_rows_forward(module, X, _PREDICT_ROW_MULTIPLE)  # single rows: cheap path
+        if out is not None:
+            return out
         first = next(iter(module.parameters()), None)
         device = first.device if first is not None else torch.device("cpu")
         dtype = first.dtype if first is not None else torch.float32
-        # Switch to eval mode only when needed: train()/eval() walk every
-        # submodule, a visible cost on a single-row predict.
-        was_training = any(m.training for m in module.modules())
+        # Switch to eval mode only when the module is in training mode: fit
+        # leaves it in eval mode, and train()/eval() (or any walk over the
+        # submodules) is a visible cost on a single-row predict. A submodule
+        # a user set to training mode by itself stays so, as in plain torch.
+        was_training = module.training
         if was_training:
             module.eval()
         try:
@@ -1025,7 +1012,7 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
                 for start in range(0, len(Xt), _PREDICT_CHUNK):
                     block = Xt[start:start + _PREDICT_CHUNK]
                     n = block.shape[0]
-                    pad = -n % _PREDICT_ROW_MULTIPLE
+                    pad = -n % row_multiple(module, _PREDICT_ROW_MULTIPLE)
                     if pad:
                         block = torch.cat([block, block.new_zeros((pad,) + block.shape[1:])])
                     outs.append(module(block)[:n].cpu())
@@ -1035,10 +1022,11 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
                 module.train()
 
     def _checked_forward(self, X):
-        check_is_fitted(self, "module_")
+        if "module_" not in vars(self):  # sklearn's check (its tag lookups cost ~5 us)
+            check_is_fitted(self, "module_")
         X = self._validate_X(X, reset=False)
         out = self._forward(X)
-        if not torch.isfinite(out).all():
+        if not all_finite(out):
             raise ValueError(
                 "The model produced non-finite outputs (NaN or inf) for this input: X "
                 "holds values far outside the range the model was trained on (its "
@@ -1202,6 +1190,23 @@ class TorchClassifierMixin(ClassifierMixin):
     def _stratify_validation(self):
         return True
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of ``predict(X)`` against ``y``, as scikit-learn's classifiers.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            True labels; a missing label (NaN, None) raises a ValueError.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_score_labels(y)
+        return super().score(X, y, sample_weight=sample_weight)
+
     def decision_function(self, X):
         """Raw logits: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
         out = self._checked_forward(X).double().numpy()
@@ -1285,6 +1290,23 @@ class TorchRegressorMixin(RegressorMixin):
         ss_res = ((y - out) ** 2).sum(0)
         ss_tot = ((y - y.mean(0)) ** 2).sum(0).clamp_min(1e-12)
         return float((1 - ss_res / ss_tot).mean())
+
+    def score(self, X, y, sample_weight=None):
+        """R^2 of ``predict(X)`` against ``y``, as scikit-learn's regressors.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values; NaN raises a ValueError.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        check_score_labels(y)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def predict(self, X):
         """Predicted values, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""

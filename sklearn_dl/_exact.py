@@ -24,6 +24,8 @@ import warnings
 
 import numpy as np
 import torch
+
+from . import _rng
 from scipy import optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight  # noqa: F401
@@ -279,7 +281,9 @@ def store_in_linear(estimator, W, b):
     global RNG) and left in eval mode; ``module_dtype_`` is set to float64.
     """
     n_outputs, n_features = W.shape
-    with torch.random.fork_rng(devices=[]):  # building the layer draws initial weights
+    # Building the layer draws initial weights (overwritten below): from a
+    # generator of its own, so that fits in threads never touch the global RNG.
+    with _rng.drawing_from(torch.Generator().manual_seed(0)):
         module = estimator._build_module(n_features, n_outputs)
     module = module.to(dtype=torch.float64, device=W.device)
     with torch.no_grad():

@@ -61,6 +61,8 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, clone, is_classifier
 
+from . import _rng
+
 __all__ = ["save", "load"]
 
 FORMAT = "sklearn_dl.save"
@@ -847,9 +849,9 @@ def _build_checked_module(estimator, n_in, n_out, dtype, keys, aliases, tensors,
                           field, saved_class):
     """Build the module; its state_dict's names and shapes are checked first on 'meta'."""
     def build():
-        # Building draws initial weights from torch's global RNG: fork it so
-        # that loading leaves the caller's random state alone.
-        with torch.random.fork_rng(devices=[]):
+        # Building draws initial weights (overwritten below): from a generator
+        # of its own, so loading never touches torch's global RNG, even in threads.
+        with _rng.drawing_from(torch.Generator().manual_seed(0)):
             return estimator._build_module(n_in, n_out)
 
     try:

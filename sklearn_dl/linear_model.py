@@ -269,6 +269,8 @@ class LinearRegressorNN(TorchRegressorMixin, _LinearBase):
         Continue from the previous fit's weights instead of re-initialising.
     device : {'auto', 'cpu', 'cuda'} or torch.device, default='auto'
         Where the model trains; 'auto' picks CUDA when available.
+        Any spelling ``torch.device`` accepts ('cuda:1', ``torch.device('cuda')``);
+        a device this machine lacks raises a ValueError listing those it has.
     init : str or callable, default='default'
         Initialisation: a name from :data:`sklearn_dl.init.INIT_SCHEMES` or a
         callable applied with ``module.apply``.

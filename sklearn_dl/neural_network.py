@@ -156,6 +156,8 @@ _MLP_PARAMS_DOC = """
         training only: ``predict`` is deterministic.
     device : {'auto', 'cpu', 'cuda', 'mps'} or torch.device, default='auto'
         Where the network trains and predicts; 'auto' picks CUDA when available.
+        Any spelling ``torch.device`` accepts ('cuda:1', ``torch.device('cuda')``);
+        a device this machine lacks raises a ValueError listing those it has.
     init : str, callable or dict, default='default'
         Weight initialisation: 'default' keeps torch's, a name from
         :data:`sklearn_dl.init.INIT_SCHEMES` ('normal' is the seed's

@@ -20,6 +20,7 @@ from sklearn.model_selection import GridSearchCV, train_test_split
 from skorch.callbacks import Callback
 from torch import nn
 
+import sklearn_dl._rng
 from sklearn_dl import MLPClassifier, MLPRegressor, TorchClassifier, TorchRegressor
 from sklearn_dl.modules import MLP, FixedHiddenMLP, MySequential, NestMLP, chimera, tied_mlp
 
@@ -227,17 +228,19 @@ def test_dropout_trains_only_and_predictions_are_deterministic(digits):
 
 
 class StartOfTraining(Callback):
-    """Records the initial weights and the torch RNG state dropout will draw from."""
+    """Records the initial weights and the state of the fit's dropout generator."""
 
     def on_train_begin(self, net, **kwargs):
         self.weights = copy.deepcopy(net.module_.state_dict())
-        self.rng = torch.get_rng_state()
+        # the training call's own generator (fits never draw from torch's global one)
+        self.rng = sklearn_dl._rng.current().dropout.get_state()
 
 
 def test_seeds_dropout_setting_is_d2ls_training_loop_exactly(fashion_subset):
     """The seed's dropout run (Days 7-8) through MLPClassifier is d2l's loop, step for step.
 
-    Started from the same weights and RNG state, with the batches in order
+    Started from the same weights, with d2l's global RNG set to the state of
+    the fit's own dropout generator and the batches in order
     (``shuffle=False``), the estimator and d2l's ``train_ch3`` loop draw the
     same dropout masks and take the same SGD steps. Their final accuracies on
     the full data therefore differ only through the seed-dependent draws;

@@ -2,8 +2,9 @@
 
 Minibatch solvers (Adam) with shuffling, and dropout where the estimator has
 it, so that every source of randomness (initialisation, shuffling, dropout
-masks) is exercised. fit draws from its own seeded generators inside
-``torch.random.fork_rng``: the caller's global random state is untouched.
+masks) is exercised. fit draws from its own seeded generators and never
+from torch's global one: the caller's global random state is untouched
+(tests/test_threads.py: also with fits in threads).
 """
 
 import json

@@ -1,0 +1,65 @@
+"""After a divergence the model still predicts finite outputs on its training data.
+
+The guard restores the last epoch that ended with a finite loss and finite
+weights, but those weights can be ~1e18 and overflow on the data (issue 16:
+``MLPClassifier(solver='sgd', learning_rate_init=1e3)`` on unscaled data then
+raised "non-finite outputs" in ``predict``, and a grid search recorded NaN
+with "Scoring failed"). The guard now checks the outputs and falls back to
+the weights the training call started from.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+
+from sklearn_dl import MLPClassifier, MLPRegressor
+
+
+@pytest.fixture(scope="module")
+def unscaled():
+    # features of size ~1e3: measured, epoch 1 ends with finite weights of ~1e18
+    # whose outputs overflow, and epoch 2's loss is NaN (random_state 0, 1, 2)
+    X, y = make_classification(500, 20, random_state=0)
+    return X * 1000, y
+
+
+@pytest.mark.parametrize("random_state", [0, 1])
+def test_diverged_classifier_predicts_finite_outputs_on_its_training_data(unscaled,
+                                                                          random_state):
+    X, y = unscaled
+    clf = MLPClassifier(solver="sgd", learning_rate_init=1e3, max_iter=30,
+                        random_state=random_state)
+    with pytest.warns(ConvergenceWarning, match="give NaN or inf outputs on the training data"):
+        clf.fit(X, y)
+    assert np.isfinite(clf.decision_function(X)).all()
+    assert np.isfinite(clf.predict_proba(X)).all()
+    assert set(clf.predict(X)) <= set(clf.classes_)
+    # the fallback is the initial weights, and the history says so
+    assert clf.n_iter_ == 0 and clf.loss_curve_ == []
+
+
+def test_diverged_regressor_predicts_finite_outputs(unscaled):
+    X, _ = unscaled
+    _, y = make_regression(500, 20, random_state=0)
+    reg = MLPRegressor(solver="sgd", learning_rate_init=1e3, max_iter=30, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        reg.fit(X, y)
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_grid_search_scores_a_diverging_setting_instead_of_failing(unscaled):
+    X, y = unscaled
+    search = GridSearchCV(MLPClassifier(solver="sgd", max_iter=10, random_state=0),
+                          {"learning_rate_init": [1e-6, 1e3]}, cv=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    messages = [str(w.message) for w in caught]
+    assert not [m for m in messages if "Scoring failed" in m or "fit failed" in m.lower()]
+    scores = search.cv_results_["mean_test_score"]
+    assert np.isfinite(scores).all()
+    assert any("diverged" in m for m in messages)
