@@ -28,11 +28,12 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler, ProgressBar
+from skorch.callbacks import Callback, EpochScoring, LRScheduler, ProgressBar
 from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
+from ._stopping import SklearnStopping
 from .init import INIT_SCHEMES, apply_init
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
@@ -346,18 +347,6 @@ class _ConvergenceGuard(Callback):
         raise KeyboardInterrupt  # skorch's way to end the fit loop cleanly
 
 
-class _EarlyStopping(EarlyStopping):
-    """skorch's ``EarlyStopping``, also when the guard dropped every epoch.
-
-    Its ``load_best`` reads ``history[-1]``, absent when the first epoch
-    diverged; there is no best epoch to load then.
-    """
-
-    def on_train_end(self, net, **kwargs):
-        if len(net.history):
-            super().on_train_end(net, **kwargs)
-
-
 #: Below this many multiply-adds per forward pass (rows x weights of an
 #: all-Linear module), training and predict run on one intra-op thread.
 #: Threads cannot split such small ops profitably, and when the cores are
@@ -620,24 +609,19 @@ class BaseTorchEstimator(BaseEstimator):
             return [("lr_scheduler", LRScheduler(
                 torch.optim.lr_scheduler.LambdaLR, lr_lambda=None, step_every="batch",
                 last_epoch=-1))]
-        # 'adaptive': scikit-learn divides the rate by 5 when the loss stalls
-        return [("lr_scheduler", LRScheduler(
-            torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="train_loss", factor=0.2,
-            patience=1, threshold=self._param("tol"), threshold_mode="abs",
-            min_lr=1e-6, step_every="epoch"))]
+        # 'adaptive' is part of scikit-learn's stopping rule (_stopping.py)
+        return []
 
     def _callbacks(self, n_batches, max_epochs, batch_size, validate):
         verbose = self._param("verbose")
         callbacks = [("convergence_guard", _ConvergenceGuard())]
         if self._param("solver") != "lbfgs":
-            n_iter_no_change = self._param("n_iter_no_change")
-            if math.isfinite(n_iter_no_change):
-                monitor = "valid_score" if validate else "train_loss"
-                callbacks.append(("early_stopping", _EarlyStopping(
-                    monitor=monitor, lower_is_better=not validate,
-                    patience=int(n_iter_no_change), threshold=self._param("tol"),
-                    threshold_mode="abs", load_best=validate,
-                    sink=print if verbose else _noop)))
+            # scikit-learn's tol / n_iter_no_change rule, 'adaptive' rate and
+            # "Iteration n, loss = ..." lines, exactly (see _stopping.py)
+            callbacks.append(("early_stopping", SklearnStopping(
+                tol=self._param("tol"), n_iter_no_change=self._param("n_iter_no_change"),
+                validate=validate, adaptive=self._param("learning_rate") == "adaptive",
+                verbose=bool(verbose))))
         if validate:
             callbacks.insert(0, ("valid_score", EpochScoring(
                 _valid_score_from_outputs(self), lower_is_better=False, on_train=False,
@@ -685,9 +669,19 @@ class BaseTorchEstimator(BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             return bool(np.isfinite(X.sum()))
 
-    def _dtype(self):
-        """float64 for the exact full-batch solver, float32 otherwise."""
-        return torch.float64 if self._param("solver") == "lbfgs" else torch.float32
+    def _dtype(self, X=None, device=None):
+        """The precision the model trains and predicts in: X's, as scikit-learn's MLPs.
+
+        float32 X trains a float32 model (fast, and what GPUs are built for);
+        float64 X a float64 one, so that float64 outputs carry float64 precision
+        (not float32 results widened). The exact full-batch solver ('lbfgs')
+        always works in float64; Apple's 'mps' device has no float64.
+        """
+        if device is not None and torch.device(device).type == "mps":
+            return torch.float32
+        if self._param("solver") == "lbfgs" or getattr(X, "dtype", None) == np.float64:
+            return torch.float64
+        return torch.float32
 
     @staticmethod
     def _to_tensor(X, device, dtype=torch.float32):
@@ -760,6 +754,8 @@ class BaseTorchEstimator(BaseEstimator):
             multi_output=True, y_numeric=False,
         )
         X = self._transform_input(X, fit=not continue_training)
+        if continue_training and not incremental:
+            self._check_warm_start_target(y)
         y_enc, n_outputs = self._prepare_target(y, reset=not continue_training, classes=classes)
         device = self._resolve_device()
         seed = self._seed()
@@ -771,7 +767,7 @@ class BaseTorchEstimator(BaseEstimator):
             for index in fork_devices:
                 with torch.cuda.device(index):
                     torch.cuda.manual_seed(seed)
-            dtype = self.module_dtype_ if continue_training else self._dtype()
+            dtype = self.module_dtype_ if continue_training else self._dtype(X, device)
             Xt = self._to_tensor(X, device, dtype)
             yt = self._target_tensor(y_enc).to(device)
             if yt.is_floating_point():
@@ -804,6 +800,7 @@ class BaseTorchEstimator(BaseEstimator):
             finally:
                 net.callbacks_ = callbacks
         self.net_ = net
+        self._lbfgs_counts_before = lbfgs_before
         self._set_fitted_attributes(net, len(net.history) - epochs_before, epochs, incremental)
         self._warn_if_lbfgs_hit_a_limit(net, lbfgs_before)
         return self
@@ -813,14 +810,16 @@ class BaseTorchEstimator(BaseEstimator):
         n_samples = len(Xt)
         if not validate:
             return Dataset(Xt, yt), None
-        stratify = yt.cpu().numpy() if self._stratify_validation() else None
+        stratify = _one_hot_labels(yt) if self._stratify_validation() else None
         idx_train, idx_valid = train_test_split(
             np.arange(n_samples), test_size=self._param("validation_fraction"),
             random_state=seed % (2**31), stratify=stratify)
-        if len(idx_train) == 0 or len(idx_valid) == 0:
+        if len(idx_valid) < 2 or len(idx_train) == 0:  # scikit-learn's limit and words
             raise ValueError(
-                f"early_stopping=True needs at least 2 samples to split off a "
-                f"validation set; got {n_samples}. Set early_stopping=False.")
+                f"The validation set is too small. Increase 'validation_fraction' "
+                f"or the size of your dataset: early_stopping=True held out "
+                f"{len(idx_valid)} of {n_samples} samples and needs at least 2 to score "
+                "(or set early_stopping=False).")
         idx_train_t = torch.as_tensor(idx_train, device=device)
         idx_valid_t = torch.as_tensor(idx_valid, device=device)
         return (Dataset(Xt[idx_train_t], yt[idx_train_t]),
@@ -912,10 +911,11 @@ class BaseTorchEstimator(BaseEstimator):
             train_split=predefined_split(valid_ds) if validate else None,
             callbacks=self._callbacks(n_batches, max_epochs, bs, validate),
             device=device,
-            verbose=int(bool(self._param("verbose"))),
-            # skorch's PrintLog formats a table every epoch even when silent
-            # (~0.5 ms an epoch, 5% of a 100-epoch fit of a small model)
-            **({} if self._param("verbose") else {"callbacks__print_log": None}),
+            # verbose prints scikit-learn's plain lines (SklearnStopping), not
+            # skorch's table with its ANSI colours; skorch's PrintLog would also
+            # format that table every epoch even when silent (~0.5 ms an epoch)
+            verbose=0,
+            callbacks__print_log=None,
             # without a validation set skorch's valid_loss scorer only searches
             # the history for a key that is never there
             **({} if validate else {"callbacks__valid_loss": None}),
@@ -932,6 +932,9 @@ class BaseTorchEstimator(BaseEstimator):
     def _stratify_validation(self):
         return False
 
+    def _check_warm_start_target(self, y):
+        """Raise when a warm-start refit gets a ``y`` the model cannot continue on."""
+
     def _set_fitted_attributes(self, net, epochs_run, epochs_asked, incremental):
         # Left in eval mode, ready for inference: predict then skips the
         # train()/eval() walk over every submodule (skorch sets the mode per batch).
@@ -943,11 +946,17 @@ class BaseTorchEstimator(BaseEstimator):
         finite = [v for v in losses if np.isfinite(v)]
         self.loss_ = finite[-1] if finite else float("nan")
         self.best_loss_ = min(finite) if finite else float("nan")
-        if self._param("solver") == "lbfgs":
-            state = net.optimizer_.state[net.optimizer_._params[0]]
-            self.n_iter_ = int(state.get("n_iter", 1))
+        # scikit-learn's n_iter_: the epochs (L-BFGS iterations) of this call
+        # alone; 1 after a partial_fit
+        counts = _lbfgs_counts(net)
+        if counts is not None:
+            before = getattr(self, "_lbfgs_counts_before", None) or (0, 0)
+            self.n_iter_ = max(counts[0] - before[0], 1 if epochs_run else 0)
         else:
-            self.n_iter_ = len(net.history)
+            self.n_iter_ = epochs_run
+        stopping = dict(net.callbacks_).get("early_stopping")
+        if stopping is not None and hasattr(stopping, "no_improvement_count_"):
+            self._no_improvement_count = stopping.no_improvement_count_
         self.t_ = _samples_seen(net.history)
         if (self._param("early_stopping") and len(net.history)
                 and "valid_score" in net.history[-1]):
@@ -1036,6 +1045,18 @@ class BaseTorchEstimator(BaseEstimator):
         tags.input_tags.sparse = False
         tags.non_deterministic = False
         return tags
+
+
+def _one_hot_labels(yt):
+    """Encoded class targets as scikit-learn's boolean indicator rows, to stratify on.
+
+    The same strata as the labels, and the same words in train_test_split's
+    error for a class with one member (scikit-learn stratifies on these rows).
+    """
+    y = yt.cpu().numpy()
+    if y.ndim == 2:
+        return y.astype(bool)
+    return y[:, None] == np.arange(int(y.max()) + 1)
 
 
 def _changed(new, old):
@@ -1188,12 +1209,12 @@ class TorchClassifierMixin(ClassifierMixin):
 
     def decision_function(self, X):
         """Raw logits: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
-        out = self._checked_forward(X).double().numpy()
+        out = self._checked_forward(X).numpy()
         return out[:, 0] if out.shape[1] == 1 else out
 
     def predict_proba(self, X):
         """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
-        out = self._checked_forward(X).double()
+        out = self._checked_forward(X)
         if out.shape[1] == 1:
             p = torch.sigmoid(out[:, 0]).numpy()
             return np.column_stack([1.0 - p, p])
@@ -1201,7 +1222,7 @@ class TorchClassifierMixin(ClassifierMixin):
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably from the logits."""
-        out = self._checked_forward(X).double()
+        out = self._checked_forward(X)
         if out.shape[1] == 1:
             z = out[:, 0]
             return torch.stack([torch.nn.functional.logsigmoid(-z),
@@ -1231,7 +1252,24 @@ class TorchClassifierMixin(ClassifierMixin):
         if not hasattr(self, "module_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         self._validate_params()
+        _check_partial_fit_early_stopping(self)
+        if classes is not None and hasattr(self, "classes_"):
+            new = np.unique(np.asarray(classes))
+            if not np.array_equal(new, self.classes_):
+                raise ValueError(
+                    f"`classes={new.tolist()}` is not the same as on the first call to "
+                    f"partial_fit, was: {self.classes_.tolist()}. Pass the same classes, "
+                    "or none after the first call (fit starts afresh).")
         return self._fit(X, y, incremental=True, classes=classes)
+
+    def _check_warm_start_target(self, y):
+        classes = np.unique(y)
+        if set(classes.tolist()) != set(self.classes_.tolist()):
+            # scikit-learn's words (its test suite matches them)
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the "
+                f"previous call to fit. Previously got {self.classes_}, `y` has {classes}. "
+                "Fit with warm_start=False to train a new model on these classes.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1272,7 +1310,7 @@ class TorchRegressorMixin(RegressorMixin):
 
     def predict(self, X):
         """Predicted values, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""
-        out = self._checked_forward(X).double().numpy()
+        out = self._checked_forward(X).numpy()
         return out[:, 0] if self._y_ndim == 1 and out.shape[1] == 1 else out
 
     def partial_fit(self, X, y):
@@ -1288,12 +1326,22 @@ class TorchRegressorMixin(RegressorMixin):
         self : object
         """
         self._validate_params()
+        _check_partial_fit_early_stopping(self)
         return self._fit(X, y, incremental=True)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _check_partial_fit_early_stopping(estimator):
+    """scikit-learn's rule: partial_fit never holds out a validation set."""
+    if estimator._param("early_stopping"):
+        raise ValueError(
+            "partial_fit does not support early_stopping=True: it trains one epoch on "
+            "every row it gets and never holds out a validation set. Call "
+            "set_params(early_stopping=False) first, or use fit.")
 
 
 def _data_conversion_warning():

@@ -18,6 +18,7 @@ import torch
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from torch import nn
 
+from . import _weights
 from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from .modules import ACTIVATIONS, MLP
 
@@ -78,14 +79,31 @@ class _MLPBase(BaseTorchEstimator):
 
     @property
     def coefs_(self):
-        """Weights per layer, ``coefs_[i]`` of shape (units in layer i, units in layer i+1)."""
-        return [lin.weight.detach().cpu().double().numpy().T.copy()
-                for lin in self.module_.linears]
+        """Weights per layer, ``coefs_[i]`` of shape (units in layer i, units in layer i+1).
+
+        A copy in the model's precision. Assigning a list of arrays writes
+        them into the module (see :mod:`sklearn_dl._weights`); assigned before
+        the first ``fit``/``partial_fit``, they are the starting weights.
+        """
+        return _weights.get_layers(self, "coefs_")
+
+    @coefs_.setter
+    def coefs_(self, value):
+        _weights.set_layers(self, "coefs_", value)
 
     @property
     def intercepts_(self):
-        """Biases per layer, ``intercepts_[i]`` of shape (units in layer i+1,)."""
-        return [lin.bias.detach().cpu().double().numpy().copy() for lin in self.module_.linears]
+        """Biases per layer, ``intercepts_[i]`` of shape (units in layer i+1,); settable as ``coefs_``."""
+        return _weights.get_layers(self, "intercepts_")
+
+    @intercepts_.setter
+    def intercepts_(self, value):
+        _weights.set_layers(self, "intercepts_", value)
+
+    def _make_net(self, *args, **kwargs):
+        net, train_ds = super()._make_net(*args, **kwargs)
+        _weights.write_pending(self, net.module_)
+        return net, train_ds
 
 
 _MLP_PARAMS_DOC = """
@@ -804,7 +822,7 @@ class TorchClassifier(TorchClassifierMixin, _TorchModuleBase):
         -------
         scores : ndarray
         """
-        out = self._checked_forward(X).double().numpy()
+        out = self._checked_forward(X).numpy()
         if out.shape[1] == 2:
             return out[:, 1] - out[:, 0]
         return out[:, 0] if out.shape[1] == 1 else out
