@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 _PENDING = "_pending_layers"
 
@@ -71,3 +72,32 @@ def _write(module, name, value):
     with torch.no_grad():  # all checked first: a bad array changes nothing
         for t, v in zip(targets, arrays):
             t.copy_(torch.as_tensor(np.ascontiguousarray(v), dtype=t.dtype, device=t.device))
+
+
+def sklearn_init(module, activation, random_state):
+    """scikit-learn's MLP initialisation (``BaseMultilayerPerceptron._init_coef``), in place.
+
+    Weights and biases of every layer uniform in ``+-sqrt(factor / (fan_in +
+    fan_out))``, Glorot's bound, with factor 6, or 2 for a logistic network,
+    drawn from ``check_random_state(random_state)`` in scikit-learn's order: an
+    integer ``random_state`` gives the very weights scikit-learn's estimator
+    starts from. (torch's own default, ``1/sqrt(fan_in)``, starts the output
+    layer several times smaller, which changes what training reaches in a
+    given number of epochs.) With ``random_state=None`` the numbers come from
+    the fit's torch generator, never from numpy's global state.
+    """
+    if random_state is None:
+        rng = np.random.RandomState(int(torch.randint(2**31 - 1, (1,))))
+    else:
+        rng = check_random_state(random_state)
+    factor = 2.0 if activation in ("logistic", "sigmoid") else 6.0
+    module.double()  # the float64 draws, exactly; the caller casts to the training dtype
+    with torch.no_grad():
+        for lin in module.linears:
+            fan_in, fan_out = lin.in_features, lin.out_features
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            coef = rng.uniform(-bound, bound, (fan_in, fan_out))
+            intercept = rng.uniform(-bound, bound, fan_out)
+            lin.weight.copy_(torch.from_numpy(coef.T.copy()))
+            lin.bias.copy_(torch.from_numpy(intercept))
+    return module

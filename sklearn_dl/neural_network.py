@@ -15,6 +15,7 @@ import inspect
 from numbers import Integral, Real
 
 import torch
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from torch import nn
 
@@ -59,8 +60,11 @@ class _MLPBase(BaseTorchEstimator):
     }
 
     def _build_module(self, n_features, n_outputs):
-        return MLP(n_features, n_outputs, hidden_layer_sizes=self.hidden_layer_sizes,
-                   activation=self.activation, dropout=self.dropout)
+        module = MLP(n_features, n_outputs, hidden_layer_sizes=self.hidden_layer_sizes,
+                     activation=self.activation, dropout=self.dropout)
+        if isinstance(self.init, str) and self.init == "default":
+            _weights.sklearn_init(module, self.activation, self.random_state)
+        return module
 
     def _out_activation(self):
         raise NotImplementedError
@@ -99,6 +103,14 @@ class _MLPBase(BaseTorchEstimator):
     @intercepts_.setter
     def intercepts_(self, value):
         _weights.set_layers(self, "intercepts_", value)
+
+    def _stochastic_solver(self):
+        """scikit-learn's rule: ``partial_fit`` exists only for the minibatch solvers."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                f"partial_fit is not available for solver='lbfgs' (a full-batch solver); "
+                "use solver='sgd' or 'adam'.")
+        return True
 
     def _make_net(self, *args, **kwargs):
         net, train_ds = super()._make_net(*args, **kwargs)
@@ -171,7 +183,10 @@ _MLP_PARAMS_DOC = """
     device : {'auto', 'cpu', 'cuda', 'mps'} or torch.device, default='auto'
         Where the network trains and predicts; 'auto' picks CUDA when available.
     init : str, callable or dict, default='default'
-        Weight initialisation: 'default' keeps torch's, a name from
+        Weight initialisation: 'default' is scikit-learn's MLP initialisation
+        (weights and biases uniform in +-sqrt(6 / (fan_in + fan_out)), 2 instead
+        of 6 for 'logistic'), so that the same data start from the same kind
+        of weights as scikit-learn's estimator; otherwise a name from
         :data:`sklearn_dl.init.INIT_SCHEMES` ('normal' is the seed's
         N(0, 0.01^2)), a callable applied with ``module.apply``, or a dict of
         those keyed by layer name (``'linear1'``, ..., ``'output'``).
@@ -313,6 +328,8 @@ class MLPClassifier(TorchClassifierMixin, _MLPBase):
         self.init = init
         self.callbacks = callbacks
 
+    partial_fit = available_if(_MLPBase._stochastic_solver)(TorchClassifierMixin.partial_fit)
+
     def _out_activation(self):
         return "logistic" if len(self.classes_) == 2 else "softmax"
 
@@ -412,6 +429,8 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
         self.device = device
         self.init = init
         self.callbacks = callbacks
+
+    partial_fit = available_if(_MLPBase._stochastic_solver)(TorchRegressorMixin.partial_fit)
 
     def _out_activation(self):
         return "exp" if self.loss == "poisson" else "identity"

@@ -35,14 +35,6 @@ _PRIVATE_ATTRIBUTE_TESTS = {
     "test_adaptive_learning_rate": (
         "reads scikit-learn's private _optimizer.learning_rate; "
         "tests/test_sklearn_mlp_behaviour.py checks the same schedule through our state"),
-    "test_n_iter_no_change": (
-        "reads scikit-learn's private _no_improvement_count; "
-        "tests/test_sklearn_mlp_behaviour.py checks the stopping epoch it implies"),
-    "test_n_iter_no_change_inf": (
-        "reads scikit-learn's private _no_improvement_count"),
-    "test_fit": (
-        "assigns scikit-learn's private _no_improvement_count, _optimizer internals and "
-        "calls its private _initialize/_backprop to check one hand-computed SGD step"),
 }
 
 
