@@ -669,17 +669,17 @@ class BaseTorchEstimator(BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             return bool(np.isfinite(X.sum()))
 
-    def _dtype(self, X=None, device=None):
+    def _dtype(self, dtype=np.float32, device=None):
         """The precision the model trains and predicts in: X's, as scikit-learn's MLPs.
 
-        float32 X trains a float32 model (fast, and what GPUs are built for);
+        ``dtype`` is the validated X's. float32 X trains a float32 model (fast, and what GPUs are built for);
         float64 X a float64 one, so that float64 outputs carry float64 precision
         (not float32 results widened). The exact full-batch solver ('lbfgs')
         always works in float64; Apple's 'mps' device has no float64.
         """
         if device is not None and torch.device(device).type == "mps":
             return torch.float32
-        if self._param("solver") == "lbfgs" or getattr(X, "dtype", None) == np.float64:
+        if self._param("solver") == "lbfgs" or np.dtype(dtype) == np.float64:
             return torch.float64
         return torch.float32
 
@@ -753,6 +753,7 @@ class BaseTorchEstimator(BaseEstimator):
             self, X, y, reset=not continue_training, dtype=[np.float32, np.float64],
             multi_output=True, y_numeric=False,
         )
+        input_dtype = X.dtype  # the model's precision follows the input's, not a transform's
         X = self._transform_input(X, fit=not continue_training)
         if continue_training and not incremental:
             self._check_warm_start_target(y)
@@ -767,7 +768,7 @@ class BaseTorchEstimator(BaseEstimator):
             for index in fork_devices:
                 with torch.cuda.device(index):
                     torch.cuda.manual_seed(seed)
-            dtype = self.module_dtype_ if continue_training else self._dtype(X, device)
+            dtype = self.module_dtype_ if continue_training else self._dtype(input_dtype, device)
             Xt = self._to_tensor(X, device, dtype)
             yt = self._target_tensor(y_enc).to(device)
             if yt.is_floating_point():
@@ -948,10 +949,10 @@ class BaseTorchEstimator(BaseEstimator):
         self.best_loss_ = min(finite) if finite else float("nan")
         # scikit-learn's n_iter_: the epochs (L-BFGS iterations) of this call
         # alone; 1 after a partial_fit
-        counts = _lbfgs_counts(net)
-        if counts is not None:
+        if self._param("solver") == "lbfgs":
+            state = net.optimizer_.state[net.optimizer_._params[0]]
             before = getattr(self, "_lbfgs_counts_before", None) or (0, 0)
-            self.n_iter_ = max(counts[0] - before[0], 1 if epochs_run else 0)
+            self.n_iter_ = int(state.get("n_iter", 1)) - before[0]
         else:
             self.n_iter_ = epochs_run
         stopping = dict(net.callbacks_).get("early_stopping")
