@@ -33,6 +33,7 @@ from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
+from ._sample_weight import check_sample_weight, weighted_loss
 from ._stopping import SklearnStopping
 from .init import INIT_SCHEMES, apply_init
 
@@ -123,10 +124,21 @@ class TensorBatchIterator:
                 # index_select, not X[idx]: advanced indexing goes through the
                 # generic (multi-threaded) index kernel, 3-10x slower per batch
                 # and far worse when the cores are shared (benchmarks/RESULTS.md).
-                yield X.index_select(0, idx), y.index_select(0, idx)
+                yield X.index_select(0, idx), _take(y, idx)
         else:
             for start in range(0, n, bs):
-                yield X[start:start + bs], y[start:start + bs]
+                yield X[start:start + bs], _rows_of(y, start, start + bs)
+
+
+def _take(y, idx):
+    """Rows ``idx`` of the target, or of the ``(target, sample_weight)`` pair."""
+    if isinstance(y, tuple):
+        return tuple(t.index_select(0, idx) for t in y)
+    return y.index_select(0, idx)
+
+
+def _rows_of(y, start, stop):
+    return tuple(t[start:stop] for t in y) if isinstance(y, tuple) else y[start:stop]
 
 
 # --------------------------------------------------------------------------
@@ -146,9 +158,15 @@ class _Net(NeuralNet):
         self.l2_per_sample = l2_per_sample
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        loss = self.criterion_(y_pred, y_true)
+        n = len(y_true)
+        if isinstance(y_true, (tuple, list)):  # (target, sample_weight): _sample_weight.py
+            y_true, weight = y_true
+            loss = weighted_loss(self.criterion_, y_pred, y_true, weight)
+            n = weight.sum()  # scikit-learn divides alpha by the weights' sum
+        else:
+            loss = self.criterion_(y_pred, y_true)
         if training and self.l2:
-            scale = self.l2 / len(y_true) if self.l2_per_sample else self.l2
+            scale = self.l2 / n if self.l2_per_sample else self.l2
             sq = sum(p.pow(2).sum() for p in penalized_parameters(self.module_))
             loss = loss + 0.5 * scale * sq
         return loss
@@ -420,7 +438,9 @@ def _valid_score_from_outputs(estimator):
 
     def scorer(net, X, y):
         out = net.forward(X)  # EpochScoring serves this from its cache
-        return estimator._score_outputs(out, torch.as_tensor(np.asarray(y)))
+        weight = getattr(estimator, "_valid_sample_weight", None)
+        return estimator._score_outputs(out, torch.as_tensor(np.asarray(y)),
+                                        sample_weight=weight)
 
     return scorer
 
@@ -492,8 +512,8 @@ class BaseTorchEstimator(BaseEstimator):
         """Encoded target as the tensor the criterion expects."""
         return torch.as_tensor(y, dtype=torch.float32)
 
-    def _score_outputs(self, outputs, y):
-        """Validation score (higher is better) from module outputs."""
+    def _score_outputs(self, outputs, y, sample_weight=None):
+        """Validation score (higher is better) from module outputs, weighted by ``sample_weight``."""
         raise NotImplementedError
 
     def _penalty(self):
@@ -702,7 +722,7 @@ class BaseTorchEstimator(BaseEstimator):
 
     # ---- public API ----------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the module on ``X, y``.
 
         Parameters
@@ -712,6 +732,10 @@ class BaseTorchEstimator(BaseEstimator):
             accepts). Sparse input is refused: densify it with ``.toarray()``.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values (class labels for classifiers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample: the training loss is the
+            weighted mean of the samples' losses (scikit-learn's meaning), and
+            with ``early_stopping`` the validation score is weighted too.
 
         Returns
         -------
@@ -741,9 +765,9 @@ class BaseTorchEstimator(BaseEstimator):
         the estimator holds the last completed epoch and the history up to
         it, and ``warm_start=True`` or ``partial_fit`` continue from there.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def _fit(self, X, y, *, incremental, classes=None):
+    def _fit(self, X, y, *, incremental, classes=None, sample_weight=None):
         # An estimator restored by sklearn_dl.load has module_ but no skorch net
         # (nor optimizer state): continuing it trains the loaded weights afresh.
         resumed = hasattr(self, "module_") and not hasattr(self, "net_")
@@ -754,6 +778,7 @@ class BaseTorchEstimator(BaseEstimator):
             multi_output=True, y_numeric=False,
         )
         input_dtype = X.dtype  # the model's precision follows the input's, not a transform's
+        sample_weight = check_sample_weight(sample_weight, X)
         X = self._transform_input(X, fit=not continue_training)
         if continue_training and not incremental:
             self._check_warm_start_target(y)
@@ -773,6 +798,8 @@ class BaseTorchEstimator(BaseEstimator):
             yt = self._target_tensor(y_enc).to(device)
             if yt.is_floating_point():
                 yt = yt.to(dtype)
+            if sample_weight is not None:  # the batches carry (target, weight) pairs
+                yt = (yt, torch.as_tensor(sample_weight, dtype=dtype, device=device))
             if continue_training and not resumed:
                 net = self.net_
                 epochs = 1 if (incremental or self._param("solver") == "lbfgs") \
@@ -809,8 +836,12 @@ class BaseTorchEstimator(BaseEstimator):
     def _split(self, Xt, yt, seed, device, validate):
         """``(train_ds, valid_ds)``: ``validation_fraction`` held out when ``validate``."""
         n_samples = len(Xt)
+        self._valid_sample_weight = None
         if not validate:
             return Dataset(Xt, yt), None
+        weight = None
+        if isinstance(yt, tuple):
+            yt, weight = yt
         stratify = _one_hot_labels(yt) if self._stratify_validation() else None
         idx_train, idx_valid = train_test_split(
             np.arange(n_samples), test_size=self._param("validation_fraction"),
@@ -823,7 +854,11 @@ class BaseTorchEstimator(BaseEstimator):
                 "(or set early_stopping=False).")
         idx_train_t = torch.as_tensor(idx_train, device=device)
         idx_valid_t = torch.as_tensor(idx_valid, device=device)
-        return (Dataset(Xt[idx_train_t], yt[idx_train_t]),
+        y_train = yt[idx_train_t]
+        if weight is not None:  # the validation score weights its rows (scikit-learn's)
+            y_train = (y_train, weight[idx_train_t])
+            self._valid_sample_weight = weight[idx_valid_t].cpu()
+        return (Dataset(Xt[idx_train_t], y_train),
                 Dataset(Xt[idx_valid_t], yt[idx_valid_t]))
 
     #: Parameters a warm-start fit or partial_fit applies to the existing net
@@ -1197,13 +1232,17 @@ class TorchClassifierMixin(ClassifierMixin):
             return torch.nn.BCEWithLogitsLoss()
         return torch.nn.CrossEntropyLoss()
 
-    def _score_outputs(self, outputs, y):
+    def _score_outputs(self, outputs, y, sample_weight=None):
         if outputs.shape[1] == 1:
             pred = (outputs[:, 0] > 0).long()
             y = y.reshape(-1).long()
         else:
             pred = outputs.argmax(1)
-        return float((pred.cpu() == y.cpu()).float().mean())
+        hits = (pred.cpu() == y.cpu()).double()
+        if sample_weight is None:
+            return float(hits.mean())
+        w = sample_weight.double()
+        return float((hits * w).sum() / w.sum())
 
     def _stratify_validation(self):
         return True
@@ -1236,7 +1275,7 @@ class TorchClassifierMixin(ClassifierMixin):
         idx = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
         return self.classes_[idx.numpy()]
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``X, y`` without re-initialising the model.
 
         Parameters
@@ -1245,6 +1284,8 @@ class TorchClassifierMixin(ClassifierMixin):
         y : array-like of shape (n_samples,)
         classes : array-like of shape (n_classes,), default=None
             All labels that will ever appear; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss, as in :meth:`fit`.
 
         Returns
         -------
@@ -1261,7 +1302,7 @@ class TorchClassifierMixin(ClassifierMixin):
                     f"`classes={new.tolist()}` is not the same as on the first call to "
                     f"partial_fit, was: {self.classes_.tolist()}. Pass the same classes, "
                     "or none after the first call (fit starts afresh).")
-        return self._fit(X, y, incremental=True, classes=classes)
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
     def _check_warm_start_target(self, y):
         classes = np.unique(y)
@@ -1302,11 +1343,13 @@ class TorchRegressorMixin(RegressorMixin):
         self.n_outputs_ = y2.shape[1]
         return y2, y2.shape[1]
 
-    def _score_outputs(self, outputs, y):
+    def _score_outputs(self, outputs, y, sample_weight=None):
         y = y.cpu().double()
         out = outputs.cpu().double()
-        ss_res = ((y - out) ** 2).sum(0)
-        ss_tot = ((y - y.mean(0)) ** 2).sum(0).clamp_min(1e-12)
+        w = (torch.ones(len(y), dtype=torch.float64) if sample_weight is None
+             else sample_weight.double()).reshape(-1, 1)
+        ss_res = (w * (y - out) ** 2).sum(0)
+        ss_tot = (w * (y - (w * y).sum(0) / w.sum()) ** 2).sum(0).clamp_min(1e-12)
         return float((1 - ss_res / ss_tot).mean())
 
     def predict(self, X):
@@ -1314,13 +1357,15 @@ class TorchRegressorMixin(RegressorMixin):
         out = self._checked_forward(X).numpy()
         return out[:, 0] if self._y_ndim == 1 and out.shape[1] == 1 else out
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``X, y`` without re-initialising the model.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss, as in :meth:`fit`.
 
         Returns
         -------
@@ -1328,7 +1373,7 @@ class TorchRegressorMixin(RegressorMixin):
         """
         self._validate_params()
         _check_partial_fit_early_stopping(self)
-        return self._fit(X, y, incremental=True)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -450,10 +450,10 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
         out = super()._forward(X)
         return out.exp() if self.loss == "poisson" else out
 
-    def _score_outputs(self, outputs, y):
+    def _score_outputs(self, outputs, y, sample_weight=None):
         if self.loss == "poisson":
             outputs = outputs.exp()
-        return super()._score_outputs(outputs, y)
+        return super()._score_outputs(outputs, y, sample_weight=sample_weight)
 
 
 # --------------------------------------------------------------------------
