@@ -18,6 +18,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -34,6 +35,7 @@ from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
 from ._sample_weight import check_sample_weight, weighted_loss
+from ._sparse import SparseRows, dense_batch
 from ._stopping import SklearnStopping
 from .init import INIT_SCHEMES, apply_init
 
@@ -115,7 +117,7 @@ class TensorBatchIterator:
         X, y = self.dataset.X, self.dataset.y
         n, bs = len(X), self.batch_size
         if n <= bs:
-            yield X, y
+            yield dense_batch(X), y
             return
         if self.shuffle:
             perm = torch.randperm(n, generator=self.generator).to(X.device)
@@ -667,7 +669,8 @@ class BaseTorchEstimator(BaseEstimator):
     def _validate_X(self, X, *, reset):
         if not reset and self._is_validated_array(X):
             return self._transform_input(X, fit=False)
-        X = _validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        X = _validate_data(self, X, reset=reset, dtype=[np.float32, np.float64],
+                           accept_sparse=self._sparse_formats())
         return self._transform_input(X, fit=False)
 
     def _is_validated_array(self, X):
@@ -703,8 +706,20 @@ class BaseTorchEstimator(BaseEstimator):
             return torch.float64
         return torch.float32
 
+    def _sparse_formats(self):
+        """Sparse formats X may come in (converted to CSR), or False.
+
+        Sparse X is densified one batch at a time (``_sparse.py``); an
+        estimator that transforms X first (PolyRidge's powers) needs it dense.
+        """
+        if type(self)._transform_input is not BaseTorchEstimator._transform_input:
+            return False
+        return ("csr", "csc")
+
     @staticmethod
     def _to_tensor(X, device, dtype=torch.float32):
+        if sp.issparse(X):
+            return SparseRows(X, device, dtype)
         np_dtype = np.float64 if dtype == torch.float64 else np.float32
         source = X
         with np.errstate(over="ignore"):
@@ -775,6 +790,7 @@ class BaseTorchEstimator(BaseEstimator):
         continue_training = (incremental or self._param("warm_start")) and not first_call
         X, y = _validate_data(
             self, X, y, reset=not continue_training, dtype=[np.float32, np.float64],
+            accept_sparse=self._sparse_formats(),
             multi_output=True, y_numeric=False,
         )
         input_dtype = X.dtype  # the model's precision follows the input's, not a transform's
@@ -1048,11 +1064,13 @@ class BaseTorchEstimator(BaseEstimator):
         try:
             with torch.inference_mode(), contextlib.ExitStack() as stack:
                 Xt = self._to_tensor(X, device, dtype)
-                rows = min(len(Xt), _PREDICT_CHUNK) + _PREDICT_ROW_MULTIPLE
+                chunk = Xt.chunk_rows(_PREDICT_CHUNK) if isinstance(Xt, SparseRows) \
+                    else _PREDICT_CHUNK
+                rows = min(len(Xt), chunk) + _PREDICT_ROW_MULTIPLE
                 stack.enter_context(_few_threads_if_small(module, rows, device))
                 outs = []
-                for start in range(0, len(Xt), _PREDICT_CHUNK):
-                    block = Xt[start:start + _PREDICT_CHUNK]
+                for start in range(0, len(Xt), chunk):
+                    block = Xt[start:start + chunk]
                     n = block.shape[0]
                     pad = -n % _PREDICT_ROW_MULTIPLE
                     if pad:
@@ -1071,16 +1089,20 @@ class BaseTorchEstimator(BaseEstimator):
             raise ValueError(
                 "The model produced non-finite outputs (NaN or inf) for this input: X "
                 "holds values far outside the range the model was trained on (its "
-                f"largest |x| is {np.abs(np.asarray(X, dtype=np.float64)).max():.3g}), "
+                f"largest |x| is {_largest_abs(X):.3g}), "
                 "or the module's weights are unusable. Check X for unscaled or corrupt "
                 "values, or refit with a smaller learning_rate_init.")
         return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = bool(self._sparse_formats())
         tags.non_deterministic = False
         return tags
+
+
+def _largest_abs(X):
+    return abs(X).max() if sp.issparse(X) else np.abs(np.asarray(X, dtype=np.float64)).max()
 
 
 def _one_hot_labels(yt):
