@@ -34,6 +34,7 @@ from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
 
+from . import _multilabel
 from ._sample_weight import check_sample_weight, weighted_loss
 from ._sparse import SparseRows, dense_batch
 from ._stopping import SklearnStopping
@@ -1206,7 +1207,18 @@ class TorchClassifierMixin(ClassifierMixin):
     use one logit per class and ``CrossEntropyLoss`` on raw logits.
     """
 
+    #: Whether multilabel indicator y is accepted (MLPClassifier, TorchClassifier).
+    _multilabel_ok = False
+
     def _prepare_target(self, y, *, reset, classes=None):
+        if self._multilabel_ok and _multilabel.is_multilabel(y):
+            return _multilabel.prepare(self, y, reset=reset)
+        if reset:
+            self._is_multilabel = False
+        elif _multilabel.active(self):
+            raise ValueError(
+                "The model was fitted on a multilabel indicator y; this y has shape "
+                f"{np.shape(y)}. Fit a new model for it.")
         if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected. Please "
@@ -1245,16 +1257,24 @@ class TorchClassifierMixin(ClassifierMixin):
         return y_enc, (1 if len(self.classes_) == 2 else len(self.classes_))
 
     def _target_tensor(self, y):
+        if _multilabel.active(self):
+            return torch.as_tensor(y, dtype=torch.float32)
         if len(self.classes_) == 2:
             return torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
         return torch.as_tensor(y, dtype=torch.long)
 
     def _make_criterion(self):
+        if _multilabel.active(self):
+            return _multilabel.MultilabelBCE()
         if len(self.classes_) == 2:
             return torch.nn.BCEWithLogitsLoss()
         return torch.nn.CrossEntropyLoss()
 
     def _score_outputs(self, outputs, y, sample_weight=None):
+        if _multilabel.active(self):  # subset accuracy, scikit-learn's score
+            hits = ((outputs.cpu() > 0) == (y.cpu() > 0.5)).all(1).double()
+            w = torch.ones_like(hits) if sample_weight is None else sample_weight.double()
+            return float((hits * w).sum() / w.sum())
         if outputs.shape[1] == 1:
             pred = (outputs[:, 0] > 0).long()
             y = y.reshape(-1).long()
@@ -1267,16 +1287,26 @@ class TorchClassifierMixin(ClassifierMixin):
         return float((hits * w).sum() / w.sum())
 
     def _stratify_validation(self):
-        return True
+        return not _multilabel.active(self)  # scikit-learn does not stratify multilabel y
+
+    def _check_warm_start_target(self, y):
+        if _multilabel.active(self) or (self._multilabel_ok and _multilabel.is_multilabel(y)):
+            return  # _prepare_target checks the labels
+        self._check_warm_start_classes(y)
 
     def decision_function(self, X):
         """Raw logits: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
         out = self._checked_forward(X).numpy()
-        return out[:, 0] if out.shape[1] == 1 else out
+        return out[:, 0] if out.shape[1] == 1 and not _multilabel.active(self) else out
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
+        """Class probabilities, shape (n_samples, n_classes), rows summing to 1.
+
+        For a multilabel model, each label's probability (rows need not sum to 1).
+        """
         out = self._checked_forward(X)
+        if _multilabel.active(self):
+            return torch.sigmoid(out).numpy()
         if out.shape[1] == 1:
             p = torch.sigmoid(out[:, 0]).numpy()
             return np.column_stack([1.0 - p, p])
@@ -1285,6 +1315,8 @@ class TorchClassifierMixin(ClassifierMixin):
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably from the logits."""
         out = self._checked_forward(X)
+        if _multilabel.active(self):  # scikit-learn's log(predict_proba): the same argmax
+            return torch.log(torch.sigmoid(out)).numpy()
         if out.shape[1] == 1:
             z = out[:, 0]
             return torch.stack([torch.nn.functional.logsigmoid(-z),
@@ -1292,8 +1324,10 @@ class TorchClassifierMixin(ClassifierMixin):
         return torch.log_softmax(out, dim=1).numpy()
 
     def predict(self, X):
-        """Predicted class labels, from ``classes_``."""
+        """Predicted class labels, from ``classes_`` (the 0/1 indicator matrix when multilabel)."""
         out = self._checked_forward(X)
+        if _multilabel.active(self):
+            return (out > 0).numpy().astype(np.int64)
         idx = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
         return self.classes_[idx.numpy()]
 
@@ -1326,7 +1360,7 @@ class TorchClassifierMixin(ClassifierMixin):
                     "or none after the first call (fit starts afresh).")
         return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
 
-    def _check_warm_start_target(self, y):
+    def _check_warm_start_classes(self, y):
         classes = np.unique(y)
         if set(classes.tolist()) != set(self.classes_.tolist()):
             # scikit-learn's words (its test suite matches them)
@@ -1337,7 +1371,7 @@ class TorchClassifierMixin(ClassifierMixin):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = self._multilabel_ok
         return tags
 
 

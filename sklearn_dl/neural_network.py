@@ -19,7 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from torch import nn
 
-from . import _weights
+from . import _multilabel, _weights
 from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from .modules import ACTIVATIONS, MLP
 
@@ -328,10 +328,11 @@ class MLPClassifier(TorchClassifierMixin, _MLPBase):
         self.init = init
         self.callbacks = callbacks
 
+    _multilabel_ok = True
     partial_fit = available_if(_MLPBase._stochastic_solver)(TorchClassifierMixin.partial_fit)
 
     def _out_activation(self):
-        return "logistic" if len(self.classes_) == 2 else "softmax"
+        return "logistic" if len(self.classes_) == 2 or _multilabel.active(self) else "softmax"
 
 
 class MLPRegressor(TorchRegressorMixin, _MLPBase):
@@ -803,11 +804,17 @@ class TorchClassifier(TorchClassifierMixin, _TorchModuleBase):
         self.callbacks = callbacks
         self._set_extra_params(kwargs)
 
+    _multilabel_ok = True
+
     def _single_logit(self):
-        return len(self.classes_) == 2 and (self.criterion is None or _is_bce(self.criterion))
+        return (len(self.classes_) == 2 and not _multilabel.active(self)
+                and (self.criterion is None or _is_bce(self.criterion)))
 
     def _prepare_target(self, y, *, reset, classes=None):
-        y_enc, _ = super()._prepare_target(y, reset=reset, classes=classes)
+        y_enc, n_labels = super()._prepare_target(y, reset=reset, classes=classes)
+        if _multilabel.active(self):  # one sigmoid output per label
+            self.n_outputs_ = n_labels
+            return y_enc, n_labels
         if _is_bce(self.criterion) and len(self.classes_) > 2:
             raise ValueError(
                 f"criterion BCEWithLogitsLoss handles two classes; y has "
@@ -820,6 +827,8 @@ class TorchClassifier(TorchClassifierMixin, _TorchModuleBase):
                 f"output{'s' if n_outputs > 1 else ''} per sample")
 
     def _target_tensor(self, y):
+        if _multilabel.active(self):
+            return torch.as_tensor(y, dtype=torch.float32)
         if self._single_logit():
             return torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
         return torch.as_tensor(y, dtype=torch.long)
@@ -842,6 +851,8 @@ class TorchClassifier(TorchClassifierMixin, _TorchModuleBase):
         scores : ndarray
         """
         out = self._checked_forward(X).numpy()
+        if _multilabel.active(self):
+            return out
         if out.shape[1] == 2:
             return out[:, 1] - out[:, 0]
         return out[:, 0] if out.shape[1] == 1 else out
