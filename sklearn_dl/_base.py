@@ -18,6 +18,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
@@ -28,7 +29,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch import NeuralNet
-from skorch.callbacks import Callback, EarlyStopping, EpochScoring, LRScheduler
+from skorch.callbacks import Callback, EpochScoring, LRScheduler
 from skorch.dataset import Dataset, unpack_data
 from skorch.helper import predefined_split
 from skorch.utils import TeeGenerator
@@ -42,6 +43,10 @@ from ._devices import resolve_device
 from ._divergence import outputs_finite
 from ._predict import all_finite, few_rows_forward, row_multiple
 from ._threads import pinned_threads
+from . import _multilabel
+from ._sample_weight import check_sample_weight, weighted_loss
+from ._sparse import SparseRows, dense_batch
+from ._stopping import SklearnStopping
 from .init import INIT_SCHEMES, apply_init
 
 __all__ = ["BaseTorchEstimator", "TorchClassifierMixin", "TorchRegressorMixin"]
@@ -119,7 +124,7 @@ class TensorBatchIterator:
         X, y = self.dataset.X, self.dataset.y
         n, bs = len(X), self.batch_size
         if n <= bs:
-            yield X, y
+            yield dense_batch(X), y
             return
         if self.shuffle:
             perm = torch.randperm(n, generator=self.generator).to(X.device)
@@ -128,10 +133,21 @@ class TensorBatchIterator:
                 # index_select, not X[idx]: advanced indexing goes through the
                 # generic (multi-threaded) index kernel, 3-10x slower per batch
                 # and far worse when the cores are shared (benchmarks/RESULTS.md).
-                yield X.index_select(0, idx), y.index_select(0, idx)
+                yield X.index_select(0, idx), _take(y, idx)
         else:
             for start in range(0, n, bs):
-                yield X[start:start + bs], y[start:start + bs]
+                yield X[start:start + bs], _rows_of(y, start, start + bs)
+
+
+def _take(y, idx):
+    """Rows ``idx`` of the target, or of the ``(target, sample_weight)`` pair."""
+    if isinstance(y, tuple):
+        return tuple(t.index_select(0, idx) for t in y)
+    return y.index_select(0, idx)
+
+
+def _rows_of(y, start, stop):
+    return tuple(t[start:stop] for t in y) if isinstance(y, tuple) else y[start:stop]
 
 
 # --------------------------------------------------------------------------
@@ -150,19 +166,28 @@ class _Net(NeuralNet):
         self.l2 = l2
         self.l2_per_sample = l2_per_sample
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
+    def _criterion_loss(self, y_pred, y_true):
         try:
-            loss = self.criterion_(y_pred, y_true)
+            return self.criterion_(y_pred, y_true)
         except torch.OutOfMemoryError:
             raise
         except (RuntimeError, ValueError, IndexError) as exc:  # a criterion of the user's
             raise criterion_error(self.criterion_, y_pred, y_true, exc,
                                   classifier=not y_true.is_floating_point()) from exc
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        n = len(y_true)
+        if isinstance(y_true, (tuple, list)):  # (target, sample_weight): _sample_weight.py
+            y_true, weight = y_true
+            loss = weighted_loss(self.criterion_, y_pred, y_true, weight)
+            n = weight.sum()  # scikit-learn divides alpha by the weights' sum
+        else:
+            loss = self._criterion_loss(y_pred, y_true)
         if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
             raise criterion_error(self.criterion_, loss, y_true, None,
                                   classifier=not y_true.is_floating_point())
         if training and self.l2:
-            scale = self.l2 / len(y_true) if self.l2_per_sample else self.l2
+            scale = self.l2 / n if self.l2_per_sample else self.l2
             sq = sum(p.pow(2).sum() for p in penalized_parameters(self.module_))
             loss = loss + 0.5 * scale * sq
         return loss
@@ -399,18 +424,6 @@ class _ConvergenceGuard(Callback):
         raise KeyboardInterrupt  # skorch's way to end the fit loop cleanly
 
 
-class _EarlyStopping(EarlyStopping):
-    """skorch's ``EarlyStopping``, also when the guard dropped every epoch.
-
-    Its ``load_best`` reads ``history[-1]``, absent when the first epoch
-    diverged; there is no best epoch to load then.
-    """
-
-    def on_train_end(self, net, **kwargs):
-        if len(net.history):
-            super().on_train_end(net, **kwargs)
-
-
 # Small models train and predict on one intra-op thread, pinned per calling
 # thread so that fits in threads match sequential ones (see _threads.py).
 _few_threads_if_small = pinned_threads
@@ -436,7 +449,9 @@ def _valid_score_from_outputs(estimator):
 
     def scorer(net, X, y):
         out = net.forward(X)  # EpochScoring serves this from its cache
-        return estimator._score_outputs(out, torch.as_tensor(np.asarray(y)))
+        weight = getattr(estimator, "_valid_sample_weight", None)
+        return estimator._score_outputs(out, torch.as_tensor(np.asarray(y)),
+                                        sample_weight=weight)
 
     return scorer
 
@@ -508,8 +523,8 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         """Encoded target as the tensor the criterion expects."""
         return torch.as_tensor(y, dtype=torch.float32)
 
-    def _score_outputs(self, outputs, y):
-        """Validation score (higher is better) from module outputs."""
+    def _score_outputs(self, outputs, y, sample_weight=None):
+        """Validation score (higher is better) from module outputs, weighted by ``sample_weight``."""
         raise NotImplementedError
 
     def _penalty(self):
@@ -618,24 +633,19 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
             return [("lr_scheduler", LRScheduler(
                 torch.optim.lr_scheduler.LambdaLR, lr_lambda=None, step_every="batch",
                 last_epoch=-1))]
-        # 'adaptive': scikit-learn divides the rate by 5 when the loss stalls
-        return [("lr_scheduler", LRScheduler(
-            torch.optim.lr_scheduler.ReduceLROnPlateau, monitor="train_loss", factor=0.2,
-            patience=1, threshold=self._param("tol"), threshold_mode="abs",
-            min_lr=1e-6, step_every="epoch"))]
+        # 'adaptive' is part of scikit-learn's stopping rule (_stopping.py)
+        return []
 
     def _callbacks(self, n_batches, max_epochs, batch_size, validate):
         verbose = self._param("verbose")
         callbacks = [("convergence_guard", _ConvergenceGuard())]
         if self._param("solver") != "lbfgs":
-            n_iter_no_change = self._param("n_iter_no_change")
-            if math.isfinite(n_iter_no_change):
-                monitor = "valid_score" if validate else "train_loss"
-                callbacks.append(("early_stopping", _EarlyStopping(
-                    monitor=monitor, lower_is_better=not validate,
-                    patience=int(n_iter_no_change), threshold=self._param("tol"),
-                    threshold_mode="abs", load_best=validate,
-                    sink=print if verbose else _noop)))
+            # scikit-learn's tol / n_iter_no_change rule, 'adaptive' rate and
+            # "Iteration n, loss = ..." lines, exactly (see _stopping.py)
+            callbacks.append(("early_stopping", SklearnStopping(
+                tol=self._param("tol"), n_iter_no_change=self._param("n_iter_no_change"),
+                validate=validate, adaptive=self._param("learning_rate") == "adaptive",
+                verbose=bool(verbose))))
         if validate:
             callbacks.insert(0, ("valid_score", EpochScoring(
                 _valid_score_from_outputs(self), lower_is_better=False, on_train=False,
@@ -659,7 +669,8 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
     def _validate_X(self, X, *, reset):
         if not reset and self._is_validated_array(X):
             return self._transform_input(X, fit=False)
-        X = _validate_data(self, X, reset=reset, dtype=[np.float32, np.float64])
+        X = _validate_data(self, X, reset=reset, dtype=[np.float32, np.float64],
+                           accept_sparse=self._sparse_formats())
         return self._transform_input(X, fit=False)
 
     def _is_validated_array(self, X):
@@ -681,12 +692,34 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         with np.errstate(over="ignore", invalid="ignore"):
             return bool(np.isfinite(X.sum()))
 
-    def _dtype(self):
-        """float64 for the exact full-batch solver, float32 otherwise."""
-        return torch.float64 if self._param("solver") == "lbfgs" else torch.float32
+    def _dtype(self, dtype=np.float32, device=None):
+        """The precision the model trains and predicts in: X's, as scikit-learn's MLPs.
+
+        ``dtype`` is the validated X's. float32 X trains a float32 model (fast, and what GPUs are built for);
+        float64 X a float64 one, so that float64 outputs carry float64 precision
+        (not float32 results widened). The exact full-batch solver ('lbfgs')
+        always works in float64; Apple's 'mps' device has no float64.
+        """
+        if device is not None and torch.device(device).type == "mps":
+            return torch.float32
+        if self._param("solver") == "lbfgs" or np.dtype(dtype) == np.float64:
+            return torch.float64
+        return torch.float32
+
+    def _sparse_formats(self):
+        """Sparse formats X may come in (converted to CSR), or False.
+
+        Sparse X is densified one batch at a time (``_sparse.py``); an
+        estimator that transforms X first (PolyRidge's powers) needs it dense.
+        """
+        if type(self)._transform_input is not BaseTorchEstimator._transform_input:
+            return False
+        return ("csr", "csc")
 
     @staticmethod
     def _to_tensor(X, device, dtype=torch.float32):
+        if sp.issparse(X):
+            return SparseRows(X, device, dtype)
         np_dtype = np.float64 if dtype == torch.float64 else np.float32
         source = X
         with np.errstate(over="ignore"):
@@ -704,7 +737,7 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
 
     # ---- public API ----------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Train the module on ``X, y``.
 
         Parameters
@@ -714,6 +747,10 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
             accepts). Sparse input is refused: densify it with ``.toarray()``.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Target values (class labels for classifiers).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weight of each sample: the training loss is the
+            weighted mean of the samples' losses (scikit-learn's meaning), and
+            with ``early_stopping`` the validation score is weighted too.
 
         Returns
         -------
@@ -743,9 +780,9 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         the estimator holds the last completed epoch and the history up to
         it, and ``warm_start=True`` or ``partial_fit`` continue from there.
         """
-        return self._fit(X, y, incremental=False)
+        return self._fit(X, y, incremental=False, sample_weight=sample_weight)
 
-    def _fit(self, X, y, *, incremental, classes=None):
+    def _fit(self, X, y, *, incremental, classes=None, sample_weight=None):
         # An estimator restored by sklearn_dl.load has module_ but no skorch net
         # (nor optimizer state): continuing it trains the loaded weights afresh.
         resumed = hasattr(self, "module_") and not hasattr(self, "net_")
@@ -753,20 +790,27 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         continue_training = (incremental or self._param("warm_start")) and not first_call
         X, y = _validate_data(
             self, X, y, reset=not continue_training, dtype=[np.float32, np.float64],
+            accept_sparse=self._sparse_formats(),
             multi_output=True, y_numeric=False,
         )
+        input_dtype = X.dtype  # the model's precision follows the input's, not a transform's
+        sample_weight = check_sample_weight(sample_weight, X)
         X = self._transform_input(X, fit=not continue_training)
+        if continue_training and not incremental:
+            self._check_warm_start_target(y)
         y_enc, n_outputs = self._prepare_target(y, reset=not continue_training, classes=classes)
         device = self._resolve_device()
         seed = self._seed()
         # The call's own generators (initialisation, dropout); torch's global
         # RNG is never seeded nor drawn from, so fits in threads stay exact.
         with _rng.fit_generators(seed, device) as generators:
-            dtype = self.module_dtype_ if continue_training else self._dtype()
+            dtype = self.module_dtype_ if continue_training else self._dtype(input_dtype, device)
             Xt = self._to_tensor(X, device, dtype)
             yt = self._target_tensor(y_enc).to(device)
             if yt.is_floating_point():
                 yt = yt.to(dtype)
+            if sample_weight is not None:  # the batches carry (target, weight) pairs
+                yt = (yt, torch.as_tensor(sample_weight, dtype=dtype, device=device))
             if continue_training and not resumed:
                 net = self.net_
                 epochs = 1 if (incremental or self._param("solver") == "lbfgs") \
@@ -796,6 +840,7 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
             finally:
                 net.callbacks_ = callbacks
         self.net_ = net
+        self._lbfgs_counts_before = lbfgs_before
         self._set_fitted_attributes(net, len(net.history) - epochs_before, epochs, incremental)
         self._warn_if_lbfgs_hit_a_limit(net, lbfgs_before)
         return self
@@ -803,19 +848,29 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
     def _split(self, Xt, yt, seed, device, validate):
         """``(train_ds, valid_ds)``: ``validation_fraction`` held out when ``validate``."""
         n_samples = len(Xt)
+        self._valid_sample_weight = None
         if not validate:
             return Dataset(Xt, yt), None
-        stratify = yt.cpu().numpy() if self._stratify_validation() else None
+        weight = None
+        if isinstance(yt, tuple):
+            yt, weight = yt
+        stratify = _one_hot_labels(yt) if self._stratify_validation() else None
         idx_train, idx_valid = train_test_split(
             np.arange(n_samples), test_size=self._param("validation_fraction"),
             random_state=seed % (2**31), stratify=stratify)
-        if len(idx_train) == 0 or len(idx_valid) == 0:
+        if len(idx_valid) < 2 or len(idx_train) == 0:  # scikit-learn's limit and words
             raise ValueError(
-                f"early_stopping=True needs at least 2 samples to split off a "
-                f"validation set; got {n_samples}. Set early_stopping=False.")
+                f"The validation set is too small. Increase 'validation_fraction' "
+                f"or the size of your dataset: early_stopping=True held out "
+                f"{len(idx_valid)} of {n_samples} samples and needs at least 2 to score "
+                "(or set early_stopping=False).")
         idx_train_t = torch.as_tensor(idx_train, device=device)
         idx_valid_t = torch.as_tensor(idx_valid, device=device)
-        return (Dataset(Xt[idx_train_t], yt[idx_train_t]),
+        y_train = yt[idx_train_t]
+        if weight is not None:  # the validation score weights its rows (scikit-learn's)
+            y_train = (y_train, weight[idx_train_t])
+            self._valid_sample_weight = weight[idx_valid_t].cpu()
+        return (Dataset(Xt[idx_train_t], y_train),
                 Dataset(Xt[idx_valid_t], yt[idx_valid_t]))
 
     #: Parameters a warm-start fit or partial_fit applies to the existing net
@@ -909,10 +964,11 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
             train_split=predefined_split(valid_ds) if validate else None,
             callbacks=self._callbacks(n_batches, max_epochs, bs, validate),
             device=device,
-            verbose=int(bool(self._param("verbose"))),
-            # skorch's PrintLog formats a table every epoch even when silent
-            # (~0.5 ms an epoch, 5% of a 100-epoch fit of a small model)
-            **({} if self._param("verbose") else {"callbacks__print_log": None}),
+            # verbose prints scikit-learn's plain lines (SklearnStopping), not
+            # skorch's table with its ANSI colours; skorch's PrintLog would also
+            # format that table every epoch even when silent (~0.5 ms an epoch)
+            verbose=0,
+            callbacks__print_log=None,
             # without a validation set skorch's valid_loss scorer only searches
             # the history for a key that is never there
             **({} if validate else {"callbacks__valid_loss": None}),
@@ -929,6 +985,9 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
     def _stratify_validation(self):
         return False
 
+    def _check_warm_start_target(self, y):
+        """Raise when a warm-start refit gets a ``y`` the model cannot continue on."""
+
     def _set_fitted_attributes(self, net, epochs_run, epochs_asked, incremental):
         # Left in eval mode, ready for inference: predict then skips the
         # train()/eval() walk over every submodule (skorch sets the mode per batch).
@@ -940,12 +999,18 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         finite = [v for v in losses if np.isfinite(v)]
         self.loss_ = finite[-1] if finite else float("nan")
         self.best_loss_ = min(finite) if finite else float("nan")
+        # scikit-learn's n_iter_: the epochs (L-BFGS iterations) of this call
+        # alone; 1 after a partial_fit
         if self._param("solver") == "lbfgs":
             state = net.optimizer_.state[net.optimizer_._params[0]]
             # 0 when an interrupted or diverged first call restored the empty state
-            self.n_iter_ = int(state.get("n_iter", 0))
+            before = getattr(self, "_lbfgs_counts_before", None) or (0, 0)
+            self.n_iter_ = max(0, int(state.get("n_iter", 0)) - before[0])
         else:
-            self.n_iter_ = len(net.history)
+            self.n_iter_ = epochs_run
+        stopping = dict(net.callbacks_).get("early_stopping")
+        if stopping is not None and hasattr(stopping, "no_improvement_count_"):
+            self._no_improvement_count = stopping.no_improvement_count_
         self.t_ = _samples_seen(net.history)
         if (self._param("early_stopping") and len(net.history)
                 and "valid_score" in net.history[-1]):
@@ -1006,11 +1071,13 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         try:
             with torch.inference_mode(), contextlib.ExitStack() as stack:
                 Xt = self._to_tensor(X, device, dtype)
-                rows = min(len(Xt), _PREDICT_CHUNK) + _PREDICT_ROW_MULTIPLE
+                chunk = Xt.chunk_rows(_PREDICT_CHUNK) if isinstance(Xt, SparseRows) \
+                    else _PREDICT_CHUNK
+                rows = min(len(Xt), chunk) + _PREDICT_ROW_MULTIPLE
                 stack.enter_context(_few_threads_if_small(module, rows, device))
                 outs = []
-                for start in range(0, len(Xt), _PREDICT_CHUNK):
-                    block = Xt[start:start + _PREDICT_CHUNK]
+                for start in range(0, len(Xt), chunk):
+                    block = Xt[start:start + chunk]
                     n = block.shape[0]
                     pad = -n % row_multiple(module, _PREDICT_ROW_MULTIPLE)
                     if pad:
@@ -1030,16 +1097,32 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
             raise ValueError(
                 "The model produced non-finite outputs (NaN or inf) for this input: X "
                 "holds values far outside the range the model was trained on (its "
-                f"largest |x| is {np.abs(np.asarray(X, dtype=np.float64)).max():.3g}), "
+                f"largest |x| is {_largest_abs(X):.3g}), "
                 "or the module's weights are unusable. Check X for unscaled or corrupt "
                 "values, or refit with a smaller learning_rate_init.")
         return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = bool(self._sparse_formats())
         tags.non_deterministic = False
         return tags
+
+
+def _largest_abs(X):
+    return abs(X).max() if sp.issparse(X) else np.abs(np.asarray(X, dtype=np.float64)).max()
+
+
+def _one_hot_labels(yt):
+    """Encoded class targets as scikit-learn's boolean indicator rows, to stratify on.
+
+    The same strata as the labels, and the same words in train_test_split's
+    error for a class with one member (scikit-learn stratifies on these rows).
+    """
+    y = yt.cpu().numpy()
+    if y.ndim == 2:
+        return y.astype(bool)
+    return y[:, None] == np.arange(int(y.max()) + 1)
 
 
 def _changed(new, old):
@@ -1131,7 +1214,18 @@ class TorchClassifierMixin(ClassifierMixin):
     use one logit per class and ``CrossEntropyLoss`` on raw logits.
     """
 
+    #: Whether multilabel indicator y is accepted (MLPClassifier, TorchClassifier).
+    _multilabel_ok = False
+
     def _prepare_target(self, y, *, reset, classes=None):
+        if self._multilabel_ok and _multilabel.is_multilabel(y):
+            return _multilabel.prepare(self, y, reset=reset)
+        if reset:
+            self._is_multilabel = False
+        elif _multilabel.active(self):
+            raise ValueError(
+                "The model was fitted on a multilabel indicator y; this y has shape "
+                f"{np.shape(y)}. Fit a new model for it.")
         if getattr(y, "ndim", 1) == 2 and y.shape[1] == 1:
             warnings.warn(
                 "A column-vector y was passed when a 1d array was expected. Please "
@@ -1170,25 +1264,42 @@ class TorchClassifierMixin(ClassifierMixin):
         return y_enc, (1 if len(self.classes_) == 2 else len(self.classes_))
 
     def _target_tensor(self, y):
+        if _multilabel.active(self):
+            return torch.as_tensor(y, dtype=torch.float32)
         if len(self.classes_) == 2:
             return torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
         return torch.as_tensor(y, dtype=torch.long)
 
     def _make_criterion(self):
+        if _multilabel.active(self):
+            return _multilabel.MultilabelBCE()
         if len(self.classes_) == 2:
             return torch.nn.BCEWithLogitsLoss()
         return torch.nn.CrossEntropyLoss()
 
-    def _score_outputs(self, outputs, y):
+    def _score_outputs(self, outputs, y, sample_weight=None):
+        if _multilabel.active(self):  # subset accuracy, scikit-learn's score
+            hits = ((outputs.cpu() > 0) == (y.cpu() > 0.5)).all(1).double()
+            w = torch.ones_like(hits) if sample_weight is None else sample_weight.double()
+            return float((hits * w).sum() / w.sum())
         if outputs.shape[1] == 1:
             pred = (outputs[:, 0] > 0).long()
             y = y.reshape(-1).long()
         else:
             pred = outputs.argmax(1)
-        return float((pred.cpu() == y.cpu()).float().mean())
+        hits = (pred.cpu() == y.cpu()).double()
+        if sample_weight is None:
+            return float(hits.mean())
+        w = sample_weight.double()
+        return float((hits * w).sum() / w.sum())
 
     def _stratify_validation(self):
-        return True
+        return not _multilabel.active(self)  # scikit-learn does not stratify multilabel y
+
+    def _check_warm_start_target(self, y):
+        if _multilabel.active(self) or (self._multilabel_ok and _multilabel.is_multilabel(y)):
+            return  # _prepare_target checks the labels
+        self._check_warm_start_classes(y)
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of ``predict(X)`` against ``y``, as scikit-learn's classifiers.
@@ -1209,12 +1320,17 @@ class TorchClassifierMixin(ClassifierMixin):
 
     def decision_function(self, X):
         """Raw logits: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
-        out = self._checked_forward(X).double().numpy()
-        return out[:, 0] if out.shape[1] == 1 else out
+        out = self._checked_forward(X).numpy()
+        return out[:, 0] if out.shape[1] == 1 and not _multilabel.active(self) else out
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n_samples, n_classes), rows summing to 1."""
-        out = self._checked_forward(X).double()
+        """Class probabilities, shape (n_samples, n_classes), rows summing to 1.
+
+        For a multilabel model, each label's probability (rows need not sum to 1).
+        """
+        out = self._checked_forward(X)
+        if _multilabel.active(self):
+            return torch.sigmoid(out).numpy()
         if out.shape[1] == 1:
             p = torch.sigmoid(out[:, 0]).numpy()
             return np.column_stack([1.0 - p, p])
@@ -1222,7 +1338,9 @@ class TorchClassifierMixin(ClassifierMixin):
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably from the logits."""
-        out = self._checked_forward(X).double()
+        out = self._checked_forward(X)
+        if _multilabel.active(self):  # scikit-learn's log(predict_proba): the same argmax
+            return torch.log(torch.sigmoid(out)).numpy()
         if out.shape[1] == 1:
             z = out[:, 0]
             return torch.stack([torch.nn.functional.logsigmoid(-z),
@@ -1230,12 +1348,14 @@ class TorchClassifierMixin(ClassifierMixin):
         return torch.log_softmax(out, dim=1).numpy()
 
     def predict(self, X):
-        """Predicted class labels, from ``classes_``."""
+        """Predicted class labels, from ``classes_`` (the 0/1 indicator matrix when multilabel)."""
         out = self._checked_forward(X)
+        if _multilabel.active(self):
+            return (out > 0).numpy().astype(np.int64)
         idx = (out[:, 0] > 0).long() if out.shape[1] == 1 else out.argmax(1)
         return self.classes_[idx.numpy()]
 
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``X, y`` without re-initialising the model.
 
         Parameters
@@ -1244,6 +1364,8 @@ class TorchClassifierMixin(ClassifierMixin):
         y : array-like of shape (n_samples,)
         classes : array-like of shape (n_classes,), default=None
             All labels that will ever appear; required on the first call.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss, as in :meth:`fit`.
 
         Returns
         -------
@@ -1252,11 +1374,28 @@ class TorchClassifierMixin(ClassifierMixin):
         if not hasattr(self, "module_") and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         self._validate_params()
-        return self._fit(X, y, incremental=True, classes=classes)
+        _check_partial_fit_early_stopping(self)
+        if classes is not None and hasattr(self, "classes_"):
+            new = np.unique(np.asarray(classes))
+            if not np.array_equal(new, self.classes_):
+                raise ValueError(
+                    f"`classes={new.tolist()}` is not the same as on the first call to "
+                    f"partial_fit, was: {self.classes_.tolist()}. Pass the same classes, "
+                    "or none after the first call (fit starts afresh).")
+        return self._fit(X, y, incremental=True, classes=classes, sample_weight=sample_weight)
+
+    def _check_warm_start_classes(self, y):
+        classes = np.unique(y)
+        if set(classes.tolist()) != set(self.classes_.tolist()):
+            # scikit-learn's words (its test suite matches them)
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the "
+                f"previous call to fit. Previously got {self.classes_}, `y` has {classes}. "
+                "Fit with warm_start=False to train a new model on these classes.")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = self._multilabel_ok
         return tags
 
 
@@ -1284,11 +1423,13 @@ class TorchRegressorMixin(RegressorMixin):
         self.n_outputs_ = y2.shape[1]
         return y2, y2.shape[1]
 
-    def _score_outputs(self, outputs, y):
+    def _score_outputs(self, outputs, y, sample_weight=None):
         y = y.cpu().double()
         out = outputs.cpu().double()
-        ss_res = ((y - out) ** 2).sum(0)
-        ss_tot = ((y - y.mean(0)) ** 2).sum(0).clamp_min(1e-12)
+        w = (torch.ones(len(y), dtype=torch.float64) if sample_weight is None
+             else sample_weight.double()).reshape(-1, 1)
+        ss_res = (w * (y - out) ** 2).sum(0)
+        ss_tot = (w * (y - (w * y).sum(0) / w.sum()) ** 2).sum(0).clamp_min(1e-12)
         return float((1 - ss_res / ss_tot).mean())
 
     def score(self, X, y, sample_weight=None):
@@ -1310,28 +1451,40 @@ class TorchRegressorMixin(RegressorMixin):
 
     def predict(self, X):
         """Predicted values, shape (n_samples,) or (n_samples, n_outputs) as ``y`` was."""
-        out = self._checked_forward(X).double().numpy()
+        out = self._checked_forward(X).numpy()
         return out[:, 0] if self._y_ndim == 1 and out.shape[1] == 1 else out
 
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``X, y`` without re-initialising the model.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the loss, as in :meth:`fit`.
 
         Returns
         -------
         self : object
         """
         self._validate_params()
-        return self._fit(X, y, incremental=True)
+        _check_partial_fit_early_stopping(self)
+        return self._fit(X, y, incremental=True, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _check_partial_fit_early_stopping(estimator):
+    """scikit-learn's rule: partial_fit never holds out a validation set."""
+    if estimator._param("early_stopping"):
+        raise ValueError(
+            "partial_fit does not support early_stopping=True: it trains one epoch on "
+            "every row it gets and never holds out a validation set. Call "
+            "set_params(early_stopping=False) first, or use fit.")
 
 
 def _data_conversion_warning():

@@ -15,9 +15,11 @@ import inspect
 from numbers import Integral, Real
 
 import torch
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils.metaestimators import available_if
 from torch import nn
 
+from . import _multilabel, _weights
 from ._base import BaseTorchEstimator, TorchClassifierMixin, TorchRegressorMixin
 from ._extra_params import accepted_keywords
 from ._nd_input import NDInputMixin
@@ -60,8 +62,11 @@ class _MLPBase(BaseTorchEstimator):
     }
 
     def _build_module(self, n_features, n_outputs):
-        return MLP(n_features, n_outputs, hidden_layer_sizes=self.hidden_layer_sizes,
-                   activation=self.activation, dropout=self.dropout)
+        module = MLP(n_features, n_outputs, hidden_layer_sizes=self.hidden_layer_sizes,
+                     activation=self.activation, dropout=self.dropout)
+        if isinstance(self.init, str) and self.init == "default":
+            _weights.sklearn_init(module, self.activation, self.random_state)
+        return module
 
     def _out_activation(self):
         raise NotImplementedError
@@ -80,14 +85,39 @@ class _MLPBase(BaseTorchEstimator):
 
     @property
     def coefs_(self):
-        """Weights per layer, ``coefs_[i]`` of shape (units in layer i, units in layer i+1)."""
-        return [lin.weight.detach().cpu().double().numpy().T.copy()
-                for lin in self.module_.linears]
+        """Weights per layer, ``coefs_[i]`` of shape (units in layer i, units in layer i+1).
+
+        A copy in the model's precision. Assigning a list of arrays writes
+        them into the module (see :mod:`sklearn_dl._weights`); assigned before
+        the first ``fit``/``partial_fit``, they are the starting weights.
+        """
+        return _weights.get_layers(self, "coefs_")
+
+    @coefs_.setter
+    def coefs_(self, value):
+        _weights.set_layers(self, "coefs_", value)
 
     @property
     def intercepts_(self):
-        """Biases per layer, ``intercepts_[i]`` of shape (units in layer i+1,)."""
-        return [lin.bias.detach().cpu().double().numpy().copy() for lin in self.module_.linears]
+        """Biases per layer, ``intercepts_[i]`` of shape (units in layer i+1,); settable as ``coefs_``."""
+        return _weights.get_layers(self, "intercepts_")
+
+    @intercepts_.setter
+    def intercepts_(self, value):
+        _weights.set_layers(self, "intercepts_", value)
+
+    def _stochastic_solver(self):
+        """scikit-learn's rule: ``partial_fit`` exists only for the minibatch solvers."""
+        if self.solver == "lbfgs":
+            raise AttributeError(
+                f"partial_fit is not available for solver='lbfgs' (a full-batch solver); "
+                "use solver='sgd' or 'adam'.")
+        return True
+
+    def _make_net(self, *args, **kwargs):
+        net, train_ds = super()._make_net(*args, **kwargs)
+        _weights.write_pending(self, net.module_)
+        return net, train_ds
 
 
 _MLP_PARAMS_DOC = """
@@ -159,7 +189,10 @@ _MLP_PARAMS_DOC = """
         Any spelling ``torch.device`` accepts ('cuda:1', ``torch.device('cuda')``);
         a device this machine lacks raises a ValueError listing those it has.
     init : str, callable or dict, default='default'
-        Weight initialisation: 'default' keeps torch's, a name from
+        Weight initialisation: 'default' is scikit-learn's MLP initialisation
+        (weights and biases uniform in +-sqrt(6 / (fan_in + fan_out)), 2 instead
+        of 6 for 'logistic'), so that the same data start from the same kind
+        of weights as scikit-learn's estimator; otherwise a name from
         :data:`sklearn_dl.init.INIT_SCHEMES` ('normal' is the seed's
         N(0, 0.01^2)), a callable applied with ``module.apply``, or a dict of
         those keyed by layer name (``'linear1'``, ..., ``'output'``).
@@ -310,8 +343,11 @@ class MLPClassifier(TorchClassifierMixin, _MLPBase):
         self.callbacks = callbacks
         self._set_extra_params(kwargs)
 
+    _multilabel_ok = True
+    partial_fit = available_if(_MLPBase._stochastic_solver)(TorchClassifierMixin.partial_fit)
+
     def _out_activation(self):
-        return "logistic" if len(self.classes_) == 2 else "softmax"
+        return "logistic" if len(self.classes_) == 2 or _multilabel.active(self) else "softmax"
 
 
 class MLPRegressor(TorchRegressorMixin, _MLPBase):
@@ -412,6 +448,8 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
         self.callbacks = callbacks
         self._set_extra_params(kwargs)
 
+    partial_fit = available_if(_MLPBase._stochastic_solver)(TorchRegressorMixin.partial_fit)
+
     def _out_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
 
@@ -430,10 +468,10 @@ class MLPRegressor(TorchRegressorMixin, _MLPBase):
         out = super()._forward(X)
         return out.exp() if self.loss == "poisson" else out
 
-    def _score_outputs(self, outputs, y):
+    def _score_outputs(self, outputs, y, sample_weight=None):
         if self.loss == "poisson":
             outputs = outputs.exp()
-        return super()._score_outputs(outputs, y)
+        return super()._score_outputs(outputs, y, sample_weight=sample_weight)
 
 
 # --------------------------------------------------------------------------
@@ -748,11 +786,17 @@ class TorchClassifier(TorchClassifierMixin, _TorchModuleBase):
         self.callbacks = callbacks
         self._set_extra_params(kwargs)
 
+    _multilabel_ok = True
+
     def _single_logit(self):
-        return len(self.classes_) == 2 and (self.criterion is None or _is_bce(self.criterion))
+        return (len(self.classes_) == 2 and not _multilabel.active(self)
+                and (self.criterion is None or _is_bce(self.criterion)))
 
     def _prepare_target(self, y, *, reset, classes=None):
-        y_enc, _ = super()._prepare_target(y, reset=reset, classes=classes)
+        y_enc, n_labels = super()._prepare_target(y, reset=reset, classes=classes)
+        if _multilabel.active(self):  # one sigmoid output per label
+            self.n_outputs_ = n_labels
+            return y_enc, n_labels
         if _is_bce(self.criterion) and len(self.classes_) > 2:
             raise ValueError(
                 f"criterion BCEWithLogitsLoss handles two classes; y has "
@@ -765,6 +809,8 @@ class TorchClassifier(TorchClassifierMixin, _TorchModuleBase):
                 f"output{'s' if n_outputs > 1 else ''} per sample")
 
     def _target_tensor(self, y):
+        if _multilabel.active(self):
+            return torch.as_tensor(y, dtype=torch.float32)
         if self._single_logit():
             return torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1)
         return torch.as_tensor(y, dtype=torch.long)
@@ -786,7 +832,9 @@ class TorchClassifier(TorchClassifierMixin, _TorchModuleBase):
         -------
         scores : ndarray
         """
-        out = self._checked_forward(X).double().numpy()
+        out = self._checked_forward(X).numpy()
+        if _multilabel.active(self):
+            return out
         if out.shape[1] == 2:
             return out[:, 1] - out[:, 0]
         return out[:, 0] if out.shape[1] == 1 else out

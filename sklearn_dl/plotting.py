@@ -11,7 +11,7 @@ import math
 import numbers
 
 import numpy as np
-from skorch.callbacks import Callback, EarlyStopping
+from skorch.callbacks import Callback
 
 __all__ = ["LivePlot", "plot_activations", "plot_history", "show_images"]
 
@@ -199,8 +199,8 @@ def _restored_epoch(obj):
     trained = _trained(obj)
     net = getattr(trained, "net_", trained)
     for _, callback in getattr(net, "callbacks_", None) or []:
-        if isinstance(callback, EarlyStopping) and callback.load_best \
-                and getattr(callback, "best_epoch_", 0):
+        # skorch's EarlyStopping, or the MLPs' scikit-learn stopping rule
+        if getattr(callback, "load_best", False) and getattr(callback, "best_epoch_", 0):
             return callback.best_epoch_
     return None
 

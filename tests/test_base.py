@@ -101,15 +101,18 @@ def test_dataframe_feature_names_are_recorded_and_checked():
         reg.predict(df.rename(columns={"a": "z"}))
 
 
-def test_verbose_prints_an_epoch_table_and_silent_by_default(capsys):
+def test_verbose_prints_scikit_learns_iteration_lines_and_silent_by_default(capsys):
     X, y = day1_data(100)
     LinearRegressorNN(solver="sgd", max_iter=2, random_state=0).fit(X, y)
     assert capsys.readouterr().out == ""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        LinearRegressorNN(solver="sgd", max_iter=2, verbose=1, random_state=0).fit(X, y)
+        reg = LinearRegressorNN(solver="sgd", max_iter=2, verbose=1, random_state=0).fit(X, y)
     out = capsys.readouterr().out
-    assert "epoch" in out and "train_loss" in out
+    # scikit-learn's MLP format, one line per epoch, no ANSI colour codes
+    assert out.splitlines() == [f"Iteration {i + 1}, loss = {loss:.8f}"
+                                for i, loss in enumerate(reg.loss_curve_)]
+    assert "\x1b[" not in out
 
 
 @pytest.mark.parametrize("schedule", ["constant", "adaptive", "one_cycle", "cosine"])
@@ -163,7 +166,8 @@ def test_partial_fit_and_warm_start_continue_training():
     first = clf.score(X, y)
     for _ in range(4):
         clf.partial_fit(X, y)
-    assert clf.n_iter_ == 5 and clf.score(X, y) > first
+    # scikit-learn's n_iter_: 1 after each partial_fit; the curve holds all 5 epochs
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 5 and clf.score(X, y) > first
     with pytest.raises(ValueError, match="classes must be passed"):
         SoftmaxClassifier().partial_fit(X, y)
 
@@ -174,7 +178,7 @@ def test_partial_fit_and_warm_start_continue_training():
         reg.fit(Xr, yr)
         module = reg.module_
         reg.fit(Xr, yr)
-    assert reg.module_ is module and reg.n_iter_ == 4
+    assert reg.module_ is module and reg.n_iter_ == 2 and len(reg.loss_curve_) == 4
 
 
 def test_user_callbacks_run_and_the_parameter_is_not_mutated():

@@ -53,15 +53,19 @@ def test_a_warm_start_fit_with_early_stopping_validates_on_rows_split_from_the_n
     _fit(est, *_data(200, seed=1))
     # validation_fraction=0.1 of the 200 new rows, none of them trained on
     assert (_rows(est, "train_batch_size"), _rows(est, "valid_batch_size")) == (180, 20)
-    assert len(est.validation_scores_) == est.n_iter_ == 4
+    # n_iter_ counts this call's epochs (scikit-learn's), the scores all four
+    assert len(est.validation_scores_) == 4 and est.n_iter_ == 2
 
 
 def test_partial_fit_after_an_early_stopping_fit_trains_on_every_row_without_validating():
-    # scikit-learn's partial_fit never holds out a validation set
+    # scikit-learn's partial_fit never holds out a validation set, and refuses
+    # early_stopping=True ("partial_fit does not support early_stopping=True")
     X, y = _data(300)
     est = _fit(MLPRegressor(hidden_layer_sizes=(8,), max_iter=2, random_state=0,
                             early_stopping=True), X, y)
-    est.partial_fit(X, y)
+    with pytest.raises(ValueError, match="partial_fit does not support early_stopping=True"):
+        est.partial_fit(X, y)
+    est.set_params(early_stopping=False).partial_fit(X, y)
     assert _rows(est, "train_batch_size") == 300
     assert "valid_score" not in est.history_[-1] and _rows(est, "valid_batch_size") == 0
 

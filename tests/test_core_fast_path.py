@@ -90,7 +90,7 @@ def test_annealed_schedules_restart_on_partial_fit_and_warm_start(iris, policy):
     # OneCycleLR used to raise "Tried to step N times" on the next call
     clf.partial_fit(X, y)
     clf.set_params(warm_start=True).fit(X, y)
-    assert clf.n_iter_ == 4 + 1 + 4
+    assert len(clf.history_) == 4 + 1 + 4 and clf.n_iter_ == 4  # n_iter_: this call's
     rates = [[b["event_lr"] for b in epoch["batches"]] for epoch in clf.history_]
     # each call runs a whole schedule: the first batch of the warm-start refit is
     # back at the schedule's start, not where the previous call left off (~0)

@@ -49,6 +49,7 @@ def test_huge_learning_rate_stops_at_the_first_epoch_and_warns(cls):
     # overflows float32 in the second.
     est = make_estimator(cls, solver="sgd", learning_rate_init=1e6, max_iter=10, batch_size=10)
     X, y = make_data(est, n_samples=100)
+    X = X.astype(np.float32)  # a float32 model, as measured (float64 overflows epochs later)
     messages = _fit_recording(est, X, y)
     diverged = [m for m in messages if "diverged" in m]
     assert len(diverged) == 1, messages

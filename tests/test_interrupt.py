@@ -61,7 +61,7 @@ def _assert_same_model(a, b, X):
     for (name, p), q in zip(a.module_.state_dict().items(), b.module_.state_dict().values()):
         assert torch.equal(p, q), name
     assert a.loss_curve_ == b.loss_curve_
-    assert a.n_iter_ == b.n_iter_ == len(a.history_)
+    assert a.n_iter_ == b.n_iter_ and len(a.history_) == len(b.history_)
     np.testing.assert_array_equal(a.predict(X), b.predict(X))
 
 
