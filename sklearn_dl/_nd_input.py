@@ -81,13 +81,13 @@ class NDInputMixin:
     step before the estimator (a scaler in a Pipeline) sees.
     """
 
-    def _fit(self, X, y, *, incremental, classes=None):
+    def _fit(self, X, y, *, incremental, classes=None, **kwargs):
         continuing = ((incremental or self._param("warm_start"))
                       and hasattr(self, "module_"))
         X, shape = self._flat_samples(X, reset=not continuing)
         self._incoming_shape = shape
         try:
-            return super()._fit(X, y, incremental=incremental, classes=classes)
+            return super()._fit(X, y, incremental=incremental, classes=classes, **kwargs)
         finally:
             del self._incoming_shape
 
