@@ -10,7 +10,7 @@ found: the cold runs each start from an empty folder.
 * cold: an empty cache; decode the four IDX ``.gz`` files, verify their
   sha256, scale to float32 and write the decoded cache.
 * warm: ``load_fashion_mnist('all')`` with the decoded cache present
-  (memory-mapped), and the same followed by a pass over every pixel (what
+  (read and checked against its SHA-256), and the same followed by a pass over every pixel (what
   the first epoch of training pays).
 * baselines: decoding the ``.gz`` files without a cache, and reading a
   float32 ``.npy`` of the same data fully into memory.

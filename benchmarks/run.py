@@ -271,7 +271,7 @@ def fashion(settings):
 
         X, y = load_fashion_mnist("train", return_X_y=True)
         Xt, yt = load_fashion_mnist("test", return_X_y=True)
-        # Real in-memory arrays (the loader gives copy-on-write memory maps),
+        # Real in-memory arrays (contiguous copies of what the loader gives),
         # the same objects for every contender.
         _CACHE["fashion"] = tuple(np.ascontiguousarray(a) for a in (X, y, Xt, yt))
     X, y, Xt, yt = _CACHE["fashion"]
