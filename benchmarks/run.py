@@ -494,9 +494,12 @@ def _softmax_recipe():
     """The SoftmaxClassifier defaults that case 2 measures (read from the estimator)."""
     from sklearn_dl import SoftmaxClassifier
 
-    params = SoftmaxClassifier().get_params()
-    return {k: params[k] for k in ("solver", "learning_rate", "learning_rate_init",
-                                   "batch_size", "max_iter", "alpha", "n_iter_no_change")}
+    est = SoftmaxClassifier()
+    params = est.get_params()
+    recipe = {k: params[k] for k in ("solver", "learning_rate", "learning_rate_init",
+                                     "batch_size", "max_iter", "alpha", "n_iter_no_change")}
+    recipe["max_iter"] = est._param("max_iter")  # max_iter=None: the default solver's epochs
+    return recipe
 
 
 def case2(settings):
