@@ -73,13 +73,13 @@ def _summary(values):
 
 
 def _module(seed):
-    """The estimator's default network for 28 x 28 images, seeded."""
+    """The estimator's default network for 28 x 28 images (channels-last, as it trains), seeded."""
     est = ConvNetClassifier()
     torch.manual_seed(seed)
     return ConvNet(10, input_shape=(1, 28, 28), channels=est.channels,
                    kernel_size=est.kernel_size, pooling=est.pooling, batch_norm=est.batch_norm,
                    activation=est.activation, hidden_layer_sizes=est.hidden_layer_sizes,
-                   dropout=est.dropout)
+                   dropout=est.dropout).to(memory_format=torch.channels_last)
 
 
 def hand_loop_epoch(X, y, module, lr, batch_size, seed):

@@ -363,7 +363,11 @@ class _ConvergenceGuard(Callback):
         loss = net.history[-1, "train_loss"]
         if not np.isfinite(loss):
             self._diverge(net, f"the training loss became {loss}")
-        if not all(bool(torch.isfinite(p).all()) for p in net.module_.parameters()):
+        # float buffers too: batch norm's running statistics can overflow while
+        # the weights stay finite, and predict reads them
+        state = list(net.module_.parameters()) + [
+            b for b in net.module_.buffers() if b.is_floating_point()]
+        if not all(bool(torch.isfinite(t).all()) for t in state):
             self._diverge(net, "the weights became NaN or inf")
         self._snapshot(net)
 

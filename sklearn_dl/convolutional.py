@@ -240,11 +240,16 @@ power_t, device, init, callbacks
 
     def _build_module(self, n_features, n_outputs):
         self.image_shape_ = self._infer_image_shape()
-        return ConvNet(
+        net = ConvNet(
             n_outputs, input_shape=self.image_shape_, channels=self.channels,
             kernel_size=self.kernel_size, pooling=self.pooling, batch_norm=self.batch_norm,
             activation=self.activation, hidden_layer_sizes=self.hidden_layer_sizes,
             dropout=self.dropout)
+        if self.solver != "lbfgs":  # L-BFGS flattens gradients with view(): contiguous only
+            # channels-last weights: the layout oneDNN's CPU convolutions run
+            # fastest on, 1.5x less time per batch (benchmarks/cnn_fashion_mnist.py)
+            net = net.to(memory_format=torch.channels_last)
+        return net
 
     def _forward(self, X):
         n = len(X)

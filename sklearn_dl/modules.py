@@ -456,9 +456,9 @@ class ConvNet(nn.Sequential):
     work). The head flattens, then ``Linear -> activation -> Dropout`` per
     hidden layer, then the output layer. Layers are named ``image``,
     ``block1``, ..., ``flatten``, ``linear1``, ``act1``, ``dropout1``, ...,
-    ``output``; inside a block ``conv``, ``bn``, ``act``, ``pool``. The
-    convolution weights are stored channels-last (``torch.channels_last``),
-    the layout CPU kernels run fastest on; outputs are the same.
+    ``output``; inside a block ``conv``, ``bn``, ``act``, ``pool``.
+    ``net.to(memory_format=torch.channels_last)`` makes it run faster on a
+    CPU (what :class:`~sklearn_dl.ConvNetClassifier` does).
 
     Parameters
     ----------
@@ -533,6 +533,3 @@ class ConvNet(nn.Sequential):
             fan_in = units
         layers["output"] = nn.Linear(fan_in, int(n_outputs))
         super().__init__(layers)
-        # channels-last convolution weights: oneDNN's fast layout on CPU, 1.5x
-        # less time per batch for the default network (benchmarks/cnn_fashion_mnist.py)
-        self.to(memory_format=torch.channels_last)

@@ -166,7 +166,14 @@ def test_divergence_can_be_turned_into_an_error():
             est.fit(X, y)
 
 
-@pytest.mark.parametrize("cls", ESTIMATORS[:1], ids=ids(ESTIMATORS[:1]))
+# LinearRegressorNN, the first of ESTIMATORS until ConvNetClassifier sorted
+# before it: a deep batch-norm network can end its last finite-loss epoch with
+# weights (~1e16) whose activations overflow at predict, which then raises
+# (a NaN score in the search) instead of predicting NaN (issue 17's report).
+_LINEAR = [c for c in ESTIMATORS if c.__name__ == "LinearRegressorNN"]
+
+
+@pytest.mark.parametrize("cls", _LINEAR, ids=ids(_LINEAR))
 def test_grid_search_over_learning_rates_survives_a_diverging_value(cls):
     # Why fit warns rather than raises: the search scores the bad rate
     # (finite, poor) and picks the good one.
