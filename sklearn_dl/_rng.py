@@ -95,11 +95,12 @@ _DROPOUT_LAYERS = {
     nn.FeatureAlphaDropout: dict(feature=True, alpha=True),
 }
 
-#: Functional dropouts (what the layers call), redirected while the mode is on.
+#: Functional dropouts redirected while the mode is on: how they draw, and
+#: their default ``training`` (True for F.dropout, False for the alpha ones).
 _DROPOUT_FUNCTIONS = {
-    nn.functional.dropout: dict(),
-    nn.functional.alpha_dropout: dict(alpha=True),
-    nn.functional.feature_alpha_dropout: dict(feature=True, alpha=True),
+    nn.functional.dropout: (dict(), True),
+    nn.functional.alpha_dropout: (dict(alpha=True), False),
+    nn.functional.feature_alpha_dropout: (dict(feature=True, alpha=True), False),
 }
 
 
@@ -115,8 +116,9 @@ class _GeneratorMode(TorchFunctionMode):
         if func in _TAKES_GENERATOR and kwargs.get("generator") is None:
             kwargs["generator"] = self.generator
         elif func in _DROPOUT_FUNCTIONS:
-            bound = _bind_dropout(*args, **kwargs)
-            return _dropout(*bound, generator=self.generator, **_DROPOUT_FUNCTIONS[func])
+            kind, training = _DROPOUT_FUNCTIONS[func]
+            bound = _bind_dropout(*args, **{"training": training, **kwargs})
+            return _dropout(*bound, generator=self.generator, **kind)
         return func(*args, **kwargs)
 
 

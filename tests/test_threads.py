@@ -192,3 +192,25 @@ def test_dropout_layers_draw_torchs_masks_from_the_fits_generator(layer, shape):
     assert "forward" not in vars(layer)  # put back after the block
     torch.testing.assert_close(got, expected, rtol=0, atol=0)
     torch.testing.assert_close(x2.grad, x1.grad, rtol=0, atol=0)
+
+
+def test_draws_while_building_go_to_the_fits_generator():
+    """What a module's constructor or an init function may call draws from the fit's generator."""
+    def draws():
+        x = torch.empty(4, 5)
+        return [nn.Linear(5, 3).weight, torch.rand(3), torch.randn_like(x), x.normal_(),
+                torch.randint(0, 9, (3,)), torch.randperm(5), nn.init.xavier_uniform_(x),
+                nn.functional.dropout(torch.ones(4, 5), 0.5)]
+
+    before = torch.get_rng_state()
+    with _rng.drawing_from(torch.Generator().manual_seed(0)):
+        first = draws()
+    assert torch.equal(torch.get_rng_state(), before)
+    with _rng.drawing_from(torch.Generator().manual_seed(0)):
+        again = draws()
+    for a, b in zip(first, again, strict=True):
+        assert torch.equal(a, b)
+    # alpha dropout's functional default is training=False: left alone
+    x = torch.randn(4, 5)
+    with _rng.drawing_from(torch.Generator().manual_seed(0)):
+        assert torch.equal(nn.functional.alpha_dropout(x, 0.5), x)
