@@ -92,7 +92,7 @@ assert 0.14 <= result["valid"].mean() <= 0.20
 # %% [markdown]
 # ## Tuning a package estimator inside the pipeline
 #
-# Predicting the log price (`TransformedTargetRegressor`) and adding an L2
+# Predicting the log price (`HousePriceModel` fits on `log(SalePrice)`) and adding an L2
 # penalty already beats the seed. `make_model("ridge")` is the seed's
 # preprocessing with `LinearRegressorNN(alpha=...)` solved exactly by L-BFGS;
 # `GridSearchCV` tunes its `alpha` through the pipeline with the log-RMSE
