@@ -846,6 +846,9 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         self.net_ = net
         self._lbfgs_counts_before = lbfgs_before
         self._set_fitted_attributes(net, len(net.history) - epochs_before, epochs, incremental)
+        # bookkeeping of this call only: not fitted state (clone, save and load ignore it)
+        del self._lbfgs_counts_before
+        vars(self).pop("_valid_sample_weight", None)
         self._warn_if_lbfgs_hit_a_limit(net, lbfgs_before)
         return self
 

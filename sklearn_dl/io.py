@@ -453,6 +453,10 @@ def _regressor(est):
     return not is_classifier(est)
 
 
+def _is_mlp(est):
+    return type(est).__name__ in ("MLPClassifier", "MLPRegressor")
+
+
 def _has_param(name):
     return lambda est: name in est.get_params(deep=False)
 
@@ -472,14 +476,18 @@ FITTED_ATTRIBUTES = {
     "best_loss_": (_Float(none_ok=True), _always),
     "n_iter_": (_Int(0), _always),
     "t_": (_Int(0), _always),
-    "n_layers_": (_Int(2), _has_param("hidden_layer_sizes")),
-    "out_activation_": (_Str(), _has_param("hidden_layer_sizes")),
+    "n_layers_": (_Int(2), _is_mlp),
+    "out_activation_": (_Str(), _is_mlp),
     "validation_scores_": (_FloatList(none_ok=True), None),
     "best_validation_score_": (_Float(none_ok=True), None),
     "classes_": (_Array("biufUO"), _classifier),
     "feature_offset_": (_Array("f"), _has_param("degree")),
     "feature_scale_": (_Array("f"), _has_param("degree")),
     "input_shape_": (_IntTuple(), None),
+    "image_shape_": (_IntTuple(), _has_param("channels")),
+    "_is_multilabel": (_Number((bool,)), None),
+    "_flat_output": (_Number((bool,)), None),
+    "_no_improvement_count": (_Int(0), None),
 }
 
 
