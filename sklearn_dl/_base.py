@@ -55,10 +55,6 @@ _PREDICT_CHUNK = 16384
 _PREDICT_ROW_MULTIPLE = 8
 
 
-def _noop(*args, **kwargs):
-    """A sink that prints nothing (skorch callbacks print by default)."""
-
-
 class InputTypeError(ValueError, TypeError):
     """Input of a type the estimators cannot use: sparse, strings, objects.
 
