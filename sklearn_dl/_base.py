@@ -61,10 +61,6 @@ _PREDICT_CHUNK = 16384
 _PREDICT_ROW_MULTIPLE = 8
 
 
-def _noop(*args, **kwargs):
-    """A sink that prints nothing (skorch callbacks print by default)."""
-
-
 class InputTypeError(ValueError, TypeError):
     """Input of a type the estimators cannot use: sparse, strings, objects.
 
@@ -1372,7 +1368,7 @@ class TorchClassifierMixin(ClassifierMixin):
         classes : array-like of shape (n_classes,), default=None
             All labels that will ever appear; required on the first call.
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the loss, as in :meth:`fit`.
+            Weights of the samples in the loss, as in ``fit``.
 
         Returns
         -------
@@ -1436,8 +1432,11 @@ class TorchRegressorMixin(RegressorMixin):
         w = (torch.ones(len(y), dtype=torch.float64) if sample_weight is None
              else sample_weight.double()).reshape(-1, 1)
         ss_res = (w * (y - out) ** 2).sum(0)
-        ss_tot = (w * (y - (w * y).sum(0) / w.sum()) ** 2).sum(0).clamp_min(1e-12)
-        return float((1 - ss_res / ss_tot).mean())
+        ss_tot = (w * (y - (w * y).sum(0) / w.sum()) ** 2).sum(0)
+        # r2_score's force_finite rule for a constant y: 1 for a perfect fit, else 0
+        r2 = torch.where(ss_tot > 0, 1 - ss_res / ss_tot.clamp_min(1e-300),
+                         (ss_res == 0).double())
+        return float(r2.mean())
 
     def score(self, X, y, sample_weight=None):
         """R^2 of ``predict(X)`` against ``y``, as scikit-learn's regressors.
@@ -1469,7 +1468,7 @@ class TorchRegressorMixin(RegressorMixin):
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
         sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the samples in the loss, as in :meth:`fit`.
+            Weights of the samples in the loss, as in ``fit``.
 
         Returns
         -------

@@ -80,8 +80,15 @@ def _takes_nd(cls):
 def _fit_cases():
     for cls in ESTIMATORS:
         extra = CLASSIFIER_FIT_CASES if is_classifier(cls()) else REGRESSOR_FIT_CASES
+        tags = cls().__sklearn_tags__()
         for case in FIT_CASES + extra:
-            if case[0] == "X_3d" and _takes_nd(cls):
+            # 3-D X, sparse X and multilabel y are valid input where the estimator
+            # takes them (tests/test_convolutional.py, test_sparse_input.py,
+            # test_multilabel.py)
+            if (case[0] == "X_3d" and _takes_nd(cls)) or (
+                    case[0] == "sparse_X" and tags.input_tags.sparse) or (
+                    case[0] == "multilabel_y" and tags.classifier_tags is not None
+                    and tags.classifier_tags.multi_label):
                 continue
             yield pytest.param(cls, *case[1:], id=f"{cls.__name__}-{case[0]}")
 
@@ -131,6 +138,15 @@ PREDICT_CASES = [
 @pytest.mark.parametrize("case, bad_X, pattern", PREDICT_CASES, ids=[c[0] for c in PREDICT_CASES])
 def test_predict_rejects_bad_input_with_a_clear_value_error(fitted, case, bad_X, pattern):
     est, X, _ = fitted
+    if case == "sparse_X" and est.__sklearn_tags__().input_tags.sparse:
+        # valid input for this estimator: the same outputs as the dense rows
+        for method in PREDICT_METHODS:
+            if hasattr(est, method):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # no feature names
+                    np.testing.assert_array_equal(getattr(est, method)(bad_X(X)),
+                                                  getattr(est, method)(X.to_numpy()))
+        return
     for method in PREDICT_METHODS:
         if hasattr(est, method):
             with pytest.raises(ValueError, match=pattern):

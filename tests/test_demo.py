@@ -22,7 +22,7 @@ def test_demo_trains_both_models_reports_accuracy_and_saves_predictions(tmp_path
         # (softmax) and 0.61 (MLP); chance is 0.1
         assert float(line.split()[3]) > 0.35
         assert f"| {name} | 2 |" in out
-    assert "epoch" in out and "train_loss" in out          # per-epoch progress
+    assert "Iteration 1, loss = " in out  # per-epoch progress, scikit-learn's lines
     image = mpimg.imread(png)
     # the 2 x 9 prediction grid: show_images' 1.5 in per image plus 0.3 in per title
     # line (true, predicted), saved at 100 dpi: 9 * 1.5 in wide, 2 * (1.5 + 0.6) in high

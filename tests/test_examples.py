@@ -145,10 +145,10 @@ def test_fashion_mnist_notebook(tmp_path, monkeypatch):
     _, shown = _cell(nb, "clf", exact=True)
     html = [o.data["text/html"] for o in shown.outputs if "text/html" in o.get("data", {})]
     assert html and "MLPClassifier" in html[0] and "<div" in html[0]
-    # verbose=2: a tqdm progress-bar widget per epoch, and the epoch table
+    # verbose=2: a tqdm progress-bar widget per epoch, and a line per epoch
     i, bar = _cell(nb, "verbose=2")
     assert client.displays[i, "application/vnd.jupyter.widget-view+json"] >= 1
-    assert "train_loss" in _stdout(bar)
+    assert "Iteration 1, loss = " in _stdout(bar)  # and scikit-learn's epoch lines
     # the prediction grid and the confusion matrix are figures
     assert "image/png" in _mimes(_cell(nb, "show_images(test.images")[1])
     assert "image/png" in _mimes(_cell(nb, "ConfusionMatrixDisplay.from_estimator")[1])

@@ -37,6 +37,23 @@ _PRIVATE_ATTRIBUTE_TESTS = {
         "tests/test_sklearn_mlp_behaviour.py checks the same schedule through our state"),
 }
 
+#: Tests of the suite that still fail, and why (not marked: the issue allows
+#: expected failures only for private attributes). Measured with scikit-learn 1.9.1.
+REMAINING_FAILURES = {
+    "test_lbfgs_classification_maxfun[X1-y1]": (
+        "expects a ConvergenceWarning from max_fun=10; from the same initial weights "
+        "torch.optim.LBFGS (strong-Wolfe line search) converges on the binary digits with "
+        "activation='logistic' in 6 iterations / 7 evaluations (max|grad| 4e-6 < tol), "
+        "where scipy's L-BFGS-B needs more than 10"),
+    "test_nonfinite_params": (
+        "expects fit on X ~ 1e308 to raise ValueError('Solver produced non-finite parameter "
+        "weights...'); ours warns (ConvergenceWarning, 'Training diverged at epoch 1') and "
+        "keeps the initial weights, the divergence design of tests/test_divergence.py"),
+    "test_preserve_feature_names[MLPClassifier]": (
+        "fits a classifier on a y with a single class; ours refuses it ('only one class', "
+        "tests/test_bad_input.py), scikit-learn's MLPClassifier accepts it"),
+}
+
 
 def _sklearn_suite():
     """scikit-learn's test_mlp module with our two classes in its namespace."""
