@@ -1015,12 +1015,17 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
         if stopping is not None and hasattr(stopping, "no_improvement_count_"):
             self._no_improvement_count = stopping.no_improvement_count_
         self.t_ = _samples_seen(net.history)
-        if (self._param("early_stopping") and len(net.history)
-                and "valid_score" in net.history[-1]):
-            self.validation_scores_ = [float(v) for v in net.history[:, "valid_score"]]
-            self.best_validation_score_ = max(self.validation_scores_)
         guard = dict(net.callbacks_).get("convergence_guard")
         diverged = guard is not None and guard.diverged_epoch_ is not None
+        if self._param("early_stopping"):
+            scores = ([float(v) for v in net.history[:, "valid_score"]]
+                      if len(net.history) and "valid_score" in net.history[-1] else [])
+            if diverged:  # scikit-learn records the diverged epoch's score: NaN
+                scores.append(float("nan"))
+            if scores:
+                self.validation_scores_ = scores
+                self.best_validation_score_ = max((v for v in scores if v == v),
+                                                  default=float("nan"))
         # 'one_cycle' and 'cosine' end by annealing the rate to ~0: running all
         # max_iter epochs is their plan, not a failure to converge.
         annealed = self._param("learning_rate") in ("one_cycle", "cosine")
