@@ -467,6 +467,7 @@ default='lbfgs'
         self.n_jobs = n_jobs
         self.device = device
 
+    _multilabel_ok = False  # multilabel y is refused, as scikit-learn's LogisticRegression does
     _prepare_target = TorchClassifierMixin._prepare_target
     decision_function = TorchClassifierMixin.decision_function
     predict_proba = TorchClassifierMixin.predict_proba

@@ -77,6 +77,9 @@ _PROBE_ROWS = 4
 #: the next warm-start fit), the module and history (written apart), and
 #: those rebuilt from other fields (:func:`_rebuild_derived`).
 _NOT_STORED = {"net_", "module_", "history_", "_label_encoder", "poly_"}
+#: Estimators fitted by a direct solver only, with no training history
+#: (sklearn_dl.linear_model's scikit-learn-named models).
+_NO_HISTORY = {"Ridge", "Lasso", "ElasticNet", "LogisticRegression"}
 
 
 def _versions():
@@ -441,8 +444,30 @@ class _Array(_Kind):
         return out
 
 
+class _NumberOrArray(_Kind):
+    """A scalar, or a 1-D numeric array of them (one per target: ``n_iter_``, ``dual_gap_``)."""
+
+    def __init__(self, number, kinds):
+        self.number, self.array = number, _Array(kinds)
+        self.none_ok = number.none_ok
+
+    def encode(self, value, key, tensors):
+        if isinstance(value, np.ndarray):
+            return self.array.encode(value, key, tensors)
+        return self.number.encode(value, key, tensors)
+
+    def decode(self, value, field, tensors, used, limits):
+        if isinstance(value, dict):
+            return self.array.decode(value, field, tensors, used, limits)
+        return self.number.decode(value, field, tensors, used, limits)
+
+
 def _always(est):
     return True
+
+
+def _trained_by_loop(est):
+    return type(est).__name__ not in _NO_HISTORY
 
 
 def _classifier(est):
@@ -471,11 +496,11 @@ FITTED_ATTRIBUTES = {
     "n_outputs_": (_Int(1), None),
     "_y_ndim": (_Int(1, choices={1, 2}), _regressor),
     "module_dtype_": (_TorchDtype(), _always),
-    "loss_curve_": (_FloatList(), _always),
-    "loss_": (_Float(none_ok=True), _always),
-    "best_loss_": (_Float(none_ok=True), _always),
-    "n_iter_": (_Int(0), _always),
-    "t_": (_Int(0), _always),
+    "loss_curve_": (_FloatList(), _trained_by_loop),
+    "loss_": (_Float(none_ok=True), _trained_by_loop),
+    "best_loss_": (_Float(none_ok=True), _trained_by_loop),
+    "n_iter_": (_NumberOrArray(_Int(0), "iu"), _always),
+    "t_": (_Int(0), _trained_by_loop),
     "n_layers_": (_Int(2), _is_mlp),
     "out_activation_": (_Str(), _is_mlp),
     "validation_scores_": (_FloatList(none_ok=True), None),
@@ -488,6 +513,10 @@ FITTED_ATTRIBUTES = {
     "_is_multilabel": (_Number((bool,)), None),
     "_flat_output": (_Number((bool,)), None),
     "_no_improvement_count": (_Int(0), None),
+    # the exact linear solvers (linear_model.py, _linear_sklearn.py)
+    "converged_": (_Number((bool,)), None),
+    "solver_": (_Str(), None),
+    "dual_gap_": (_NumberOrArray(_Float(), "f"), None),
 }
 
 
@@ -537,7 +566,8 @@ def _encode_estimator(estimator, tensors, prefix):
              "state": state, "module": None, "history": None}
     module = getattr(estimator, "module_", None)
     if module is not None:
-        entry["history"] = _encode_history(estimator.history_)
+        if type(estimator).__name__ not in _NO_HISTORY:
+            entry["history"] = _encode_history(estimator.history_)
         entry["module"] = _save_module(estimator, module, own)
     for key, tensor in own.items():
         tensors[prefix + key] = tensor
@@ -638,7 +668,11 @@ def _decode_estimator(entry, tensors, used, limits, prefix, field, caller):
         return estimator
     _check_required(estimator, state, f"{field}.state", limits)
     _rebuild_derived(estimator, f"{field}.state", limits)
-    estimator.history_ = _decode_history(entry["history"], f"{field}.history")
+    if type(estimator).__name__ in _NO_HISTORY:
+        if entry["history"] is not None:
+            raise _Malformed(f"{field}.history", f"{type(estimator).__name__} keeps no history")
+    else:
+        estimator.history_ = _decode_history(entry["history"], f"{field}.history")
     _load_module(estimator, entry["module"], tensors, used, limits, prefix, f"{field}.module")
     return estimator
 
