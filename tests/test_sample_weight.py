@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 from torch import nn
 
 from sklearn_dl import (
+    ConvNetClassifier,
     MLPClassifier,
     MLPRegressor,
     SoftmaxClassifier,
@@ -55,6 +56,9 @@ CASES = [
     (MLPClassifier, dict(hidden_layer_sizes=(5,)), "predict_proba"),
     (SoftmaxClassifier, {}, "predict_proba"),
     (TorchClassifier, dict(module=_Small), "predict_proba"),
+    # without batch norm, whose batch statistics are unweighted by design
+    (ConvNetClassifier, dict(channels=(4,), hidden_layer_sizes=(8,), batch_norm=False),
+     "predict_proba"),
     (MLPRegressor, dict(hidden_layer_sizes=(5,)), "predict"),
     # a convex model: one optimum for both fits to reach
     (TorchRegressor, dict(module=nn.Linear(3, 1)),
