@@ -24,11 +24,11 @@ import warnings
 
 import numpy as np
 import torch
-
-from . import _rng
 from scipy import optimize
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import _check_sample_weight as check_sample_weight  # noqa: F401
+
+from . import _rng
 
 
 @dataclasses.dataclass
