@@ -664,7 +664,7 @@ def make_member(name, *, random_state=0):
     return BLEND_CANDIDATES[name].build(random_state)
 
 
-class HousePriceModel(MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class HousePriceModel(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """A house-price model: the raw frame in, ``SalePrice`` in dollars out.
 
     Fits ``estimator`` on ``log(SalePrice)`` (or on the price itself with

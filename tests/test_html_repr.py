@@ -37,8 +37,9 @@ def _hrefs(html):
 
 @pytest.mark.parametrize("cls", linked_classes(), ids=lambda c: c.__name__)
 def test_diagram_links_each_estimator_to_its_api_entry(cls):
-    # DropLargeHouses wraps a regressor: the only required argument
-    estimator = cls(Ridge()) if cls is house_prices.DropLargeHouses else cls()
+    # DropLargeHouses and HousePriceModel wrap a regressor: their only required argument
+    wrappers = (house_prices.DropLargeHouses, house_prices.HousePriceModel)
+    estimator = cls(Ridge()) if cls in wrappers else cls()
     html = estimator_html_repr(estimator)
     expected = doc_link(cls)
     public_module = cls.__module__     # every estimator lives in a public module

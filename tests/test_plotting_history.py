@@ -51,13 +51,15 @@ def _integer_ticks(ax):
 
 @pytest.fixture(scope="module")
 def early_stopped():
-    """An MLP whose lowest validation loss (epoch 13) is not its best validation
-    accuracy (epoch 9), the epoch early stopping restores (found with this seed)."""
+    """An MLP whose lowest validation loss (epoch 6) is not its best validation
+    accuracy (epoch 8), the epoch early stopping restores (found with this seed;
+    re-found after the MLPs moved to scikit-learn's initial weights, where seed 0
+    has both at epoch 18)."""
     X, y = load_digits(return_X_y=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf = MLPClassifier(hidden_layer_sizes=(32,), max_iter=40, early_stopping=True,
-                            n_iter_no_change=4, learning_rate_init=0.05, random_state=0)
+                            n_iter_no_change=4, learning_rate_init=0.05, random_state=1)
         return clf.fit(X / 16, y)
 
 
