@@ -86,6 +86,10 @@ def sklearn_init(module, activation, random_state):
     given number of epochs.) With ``random_state=None`` the numbers come from
     the fit's torch generator, never from numpy's global state.
     """
+    if any(p.is_meta for p in module.parameters()):
+        # a shape-only skeleton (io checks a file's sizes on it): no values to draw,
+        # and drawing them would allocate whatever sizes the file claims
+        return module.double()
     if random_state is None:
         rng = np.random.RandomState(int(torch.randint(2**31 - 1, (1,))))
     else:

@@ -608,7 +608,8 @@ def _save_module(estimator, module, tensors):
             seen[ident] = name
         tensors[f"module/{name}"] = t.detach().cpu().contiguous().clone()
         keys.append(name)
-    n_inputs = estimator._transform_input(_probe(estimator)[:1], fit=False).shape[1]
+    # values per sample the module takes (N-D samples, e.g. images, count every value)
+    n_inputs = math.prod(estimator._transform_input(_probe(estimator)[:1], fit=False).shape[1:])
     outputs = _probe_outputs(estimator)
     tensors["check/outputs"] = outputs.detach().cpu().contiguous()
     first = next(iter(module.parameters()), None)
@@ -994,6 +995,9 @@ SKOPS_NODES = {
         # sklearn_dl's own transformers (plain fitted arrays)
         "sklearn_dl.house_prices.HouseFeatures", "sklearn_dl.house_prices.ClipToTrainingRange",
         "sklearn_dl.house_prices.Log1pSkewed", "sklearn_dl.house_prices.DropLargeHouses",
+        # the house-price wrapper: its params (a regressor, a bool, a dict of str) and
+        # its fitted state (estimator_, n_features_in_, feature_names_in_) are plain
+        "sklearn_dl.house_prices.HousePriceModel",
     }),
 }
 

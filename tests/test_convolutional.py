@@ -89,7 +89,10 @@ def test_partial_fit_and_save_load_keep_the_sample_shape(tmp_path):
     X, y = rng.normal(size=(40, 1, 8, 8)), np.arange(40) % 3
     clf = TorchClassifier(SmallCNN, random_state=0)
     clf.partial_fit(X[:20], y[:20], classes=[0, 1, 2]).partial_fit(X[20:], y[20:])
-    assert clf.n_iter_ == 2 and clf.input_shape_ == (1, 8, 8)
+    # n_iter_ counts this call's epochs, as scikit-learn's MLP partial_fit does (the
+    # sklearn-parity branch); the history keeps both calls' epochs, t_ both halves' samples
+    assert clf.n_iter_ == 1 and len(clf.history_) == 2 and clf.t_ == 40
+    assert clf.input_shape_ == (1, 8, 8)
     with pytest.raises(ValueError, match=r"samples of shape \(64,\).*\(1, 8, 8\)"):
         clf.partial_fit(X.reshape(40, 64), y)
     loaded = load(save(clf, tmp_path / "cnn.safetensors"), module=SmallCNN)

@@ -115,10 +115,11 @@ def houses():
 
 @pytest.fixture(scope="module")
 def house_model(houses, tmp_path_factory):
-    """make_model('mlp'): HouseFeatures, ColumnTransformer, DropLargeHouses, log target."""
+    """make_model('mlp'): HousePriceModel (log target) around DropLargeHouses, HouseFeatures,
+    ColumnTransformer and the MLP (the full parameter path is HousePriceModel's)."""
     X, y, _ = houses
     model = make_model("mlp")
-    model.set_params(regressor__estimator__transformedtargetregressor__regressor__max_iter=5)
+    model.set_params(estimator__estimator__transformedtargetregressor__regressor__max_iter=5)
     _fit(model, X, y)
     path = tmp_path_factory.mktemp("house") / "mlp.safetensors"
     save(model, path)
