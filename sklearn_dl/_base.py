@@ -1340,8 +1340,10 @@ class TorchClassifierMixin(ClassifierMixin):
         if _multilabel.active(self):
             return torch.sigmoid(out).numpy()
         if out.shape[1] == 1:
-            p = torch.sigmoid(out[:, 0]).numpy()
-            return np.column_stack([1.0 - p, p])
+            # sigmoid(-z), not 1 - sigmoid(z): a confident model's small class-0
+            # probability keeps its digits instead of cancelling to 0 or eps
+            z = out[:, 0]
+            return torch.stack([torch.sigmoid(-z), torch.sigmoid(z)], 1).numpy()
         return torch.softmax(out, dim=1).numpy()
 
     def predict_log_proba(self, X):

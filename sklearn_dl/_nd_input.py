@@ -124,6 +124,17 @@ class NDInputMixin:
             X = X.reshape((len(X),) + tuple(shape))
         return X
 
+    def _sparse_formats(self):
+        """CSR/CSC rows, as on the 2-D path: densified one batch at a time.
+
+        Only 2-D sparse X (rows of features; sparse matrices have no N-D
+        form): ``_transform_input`` passes rows through unchanged. A subclass
+        that transforms X further refuses sparse X, as the base class does.
+        """
+        if type(self)._transform_input is not NDInputMixin._transform_input:
+            return False
+        return ("csr", "csc")
+
     def _n_module_features(self):
         """Values per sample: ``n_features_in_`` (the product of ``input_shape_``)."""
         return int(math.prod(self.input_shape_))

@@ -14,6 +14,7 @@ import math
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 
@@ -252,6 +253,10 @@ power_t, device, init, callbacks
         return net
 
     def _forward(self, X):
+        if sp.issparse(X):  # 2-D sparse rows: densified one block at a time
+            n = X.shape[0]
+            return torch.cat([self._forward(X[i:i + _PREDICT_BLOCK].toarray())
+                              for i in range(0, n, _PREDICT_BLOCK)])[:n]
         n = len(X)
         pad = -n % _PREDICT_BLOCK
         if pad:

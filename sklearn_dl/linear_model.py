@@ -9,6 +9,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from scipy.special import factorial
 from sklearn.base import _fit_context
@@ -69,6 +70,14 @@ class _LinearBase(BaseTorchEstimator):
     def _transform_input(self, X, *, fit, sample_weight=None):
         return X
 
+    def _sparse_formats(self):
+        # X used as given (PolyRidge, which expands powers of X, refuses sparse
+        # X): the minibatch solvers densify it per batch, the exact full-batch
+        # float64 solvers (_fit_exact) whole
+        if type(self)._transform_input is not _LinearBase._transform_input:
+            return False
+        return ("csr", "csc")
+
     def _penalty(self):
         return self.alpha * (1.0 - self.l1_ratio), False
 
@@ -126,9 +135,12 @@ class _LinearBase(BaseTorchEstimator):
         start = time.perf_counter()
         warm = self._warm_weights() if self._param("warm_start") else None
         X, y = _validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
+                              accept_sparse=self._sparse_formats(),
                               multi_output=True, y_numeric=False)
         sw = (None if sample_weight is None else _exact.check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True))
+        if sp.issparse(X):  # the exact solvers work on a dense float64 X
+            X = X.toarray()
         X = np.asarray(self._transform_input(X, fit=True, sample_weight=sw), dtype=np.float64)
         y_enc, n_outputs = self._prepare_target(y, reset=True)
         device = self._resolve_device()

@@ -943,5 +943,6 @@ class TorchRegressor(TorchRegressorMixin, _TorchModuleBase):
         out = super()._forward(X)
         return out.unsqueeze(1) if out.ndim == 1 else out
 
-    def _score_outputs(self, outputs, y):
-        return super()._score_outputs(outputs.reshape(len(outputs), -1), y)
+    def _score_outputs(self, outputs, y, sample_weight=None):
+        return super()._score_outputs(outputs.reshape(len(outputs), -1), y,
+                                      sample_weight=sample_weight)
