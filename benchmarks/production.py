@@ -1,7 +1,7 @@
 """Production costs side by side: single-row latency and per-fit generators (issue 16).
 
 One process, the same arrays for every contender, contenders interleaved
-call by call in seeded random orders, medians::
+call by call in balanced (Williams-square) orders, medians::
 
     python benchmarks/production.py            # full (a few minutes)
     python benchmarks/production.py --quick    # tiny data: checks the harness
@@ -49,13 +49,20 @@ def _run_module():
     return module
 
 
-def _time_calls(contenders, calls, arg, shuffled):
-    """Median seconds per call of each contender, interleaved call by call."""
+def _time_calls(contenders, calls, arg, orders):
+    """Median seconds per call of each contender, interleaved call by call.
+
+    Call ``i`` runs the contenders in row ``i % len(rows)`` of ``orders(n)``
+    (benchmarks/run.py's balanced Williams rows), so each holds every position
+    and follows every other contender equally often.
+    """
     for fn in contenders.values():  # warm every path up
         fn(arg)
+    items = list(contenders.items())
+    rows = orders(len(items))
     times = {name: [] for name in contenders}
     for i in range(calls):
-        for name, fn in shuffled(contenders, i):
+        for name, fn in (items[k] for k in rows[i % len(rows)]):
             t0 = time.perf_counter()
             fn(arg)
             times[name].append(time.perf_counter() - t0)
@@ -100,9 +107,9 @@ def latency(run, settings, quiet):
             one_row = _time_calls({"plain forward": plain, "predict": clf.predict,
                                    "predict_proba": clf.predict_proba,
                                    "decision_function": clf.decision_function},
-                                  calls_1, one, run._shuffled)
+                                  calls_1, one, run.balanced_orders)
             many = _time_calls({"plain forward + argmax": plain_argmax,
-                                "predict": clf.predict}, calls_big, big, run._shuffled)
+                                "predict": clf.predict}, calls_big, big, run.balanced_orders)
         blocks[label] = {"threads": threads, "1 row": one_row, f"{n_big:,} rows": many}
     best_1 = min(b["1 row"]["plain forward"] for b in blocks.values())
     best_big = min(b[f"{n_big:,} rows"]["plain forward + argmax"] for b in blocks.values())
@@ -168,7 +175,7 @@ def _markdown(report):
              f"Machine: {report['machine']['cpu']}, {report['machine']['cores']} cores, "
              f"torch {report['machine']['torch']}; load average at start "
              f"{report['machine']['load_average']}, at end {report['load_at_end']}. "
-             "Medians of interleaved calls in random orders.", "",
+             "Medians of interleaved calls in balanced (Williams-square) orders.", "",
              "| target | value | limit | met |", "| --- | --- | --- | --- |"]
     for part in ("latency", "generators"):
         for t in report[part]["targets"]:

