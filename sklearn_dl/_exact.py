@@ -211,10 +211,24 @@ def logistic_lbfgs(X, y, n_classes, l2, *, sample_weight=None, fit_intercept=Tru
     one logit for two classes, the multinomial loss on ``n_classes`` logits
     otherwise. ``l2 = 1 / (C * sum(sw))`` gives ``LogisticRegression(C)``.
     SciPy's L-BFGS-B runs with scikit-learn's options (``gtol=tol``,
-    ``maxls=50``, ``ftol=64 * eps``) from ``w0`` (zeros by default); the loss
-    and its gradient are computed by torch in float64 on ``device``.
+    ``maxls=50``, ``ftol=64 * eps``) from ``w0`` (zeros by default).
+
+    On the CPU the loss and its gradient come from scikit-learn's own
+    ``LinearModelLoss`` in ``X``'s precision, one thread, parameters laid out
+    as ``LogisticRegression`` lays them out: the iterates are then
+    ``LogisticRegression``'s bit for bit, also when ``max_iter`` stops both
+    before convergence (on raw pixels, rounding differences alone move an
+    unconverged L-BFGS path by a few percent). On another device, or where
+    scikit-learn's loss module cannot be imported, torch computes them in
+    float64 on ``device``.
     """
     start = time.perf_counter()
+    sk_loss = _sklearn_logistic_loss(n_classes, fit_intercept) \
+        if torch.device(device).type == "cpu" else None
+    if sk_loss is not None:
+        return _logistic_lbfgs_sklearn(
+            sk_loss, X, y, n_classes, l2, sample_weight=sample_weight,
+            fit_intercept=fit_intercept, max_iter=max_iter, tol=tol, w0=w0, start=start)
     Xt = _as_tensor(X, device)
     n, p = Xt.shape
     k = 1 if n_classes == 2 else n_classes
@@ -251,13 +265,59 @@ def logistic_lbfgs(X, y, n_classes, l2, *, sample_weight=None, fit_intercept=Tru
         return loss, grad.reshape(-1).cpu().numpy()
 
     x0 = np.zeros(k * width) if w0 is None else np.asarray(w0, dtype=np.float64).reshape(-1)
-    res = optimize.minimize(
-        loss_grad, x0, method="L-BFGS-B", jac=True,
-        options={"maxiter": max_iter, "maxls": 50, "gtol": tol,
-                 "ftol": 64 * np.finfo(float).eps})
+    res = optimize.minimize(loss_grad, x0, **_lbfgs_options(max_iter, tol))
     Wb = torch.from_numpy(res.x).to(Xt.device).view(k, width)
+    return _logistic_result(res, Wb, p, fit_intercept, max_iter, tol, start)
+
+
+def _lbfgs_options(max_iter, tol):
+    """``scipy.optimize.minimize`` arguments of scikit-learn's ``lbfgs`` solver."""
+    return dict(method="L-BFGS-B", jac=True,
+                options={"maxiter": max_iter, "maxls": 50, "gtol": tol,
+                         "ftol": 64 * np.finfo(float).eps})
+
+
+def _sklearn_logistic_loss(n_classes, fit_intercept):
+    """scikit-learn's ``LinearModelLoss`` for ``LogisticRegression``, or None.
+
+    Private scikit-learn modules (stable since 1.1); if they move, the torch
+    objective is used instead and the iterates agree only up to rounding.
+    """
+    try:
+        from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
+        from sklearn.linear_model._linear_loss import LinearModelLoss
+    except ImportError:  # pragma: no cover - depends on scikit-learn's internals
+        return None
+    base = HalfBinomialLoss() if n_classes == 2 else HalfMultinomialLoss(n_classes=n_classes)
+    return LinearModelLoss(base_loss=base, fit_intercept=fit_intercept)
+
+
+def _logistic_lbfgs_sklearn(loss, X, y, n_classes, l2, *, sample_weight, fit_intercept,
+                            max_iter, tol, w0, start):
+    """:func:`logistic_lbfgs` with scikit-learn's loss code, as ``_logistic_regression_path``."""
+    X = np.ascontiguousarray(X.detach().cpu().numpy() if isinstance(X, torch.Tensor) else X)
+    if X.dtype not in (np.float32, np.float64):
+        X = X.astype(np.float64)
+    n, p = X.shape
+    k = 1 if n_classes == 2 else n_classes
+    width = p + int(fit_intercept)
+    target = np.asarray(y).astype(X.dtype)
+    sw = None if sample_weight is None else np.asarray(sample_weight, dtype=X.dtype)
+    start_w = (np.zeros((k, width), dtype=X.dtype) if w0 is None
+               else np.asarray(w0, dtype=X.dtype).reshape(k, width))
+    # Multinomial: classes contiguous in the flat vector (order "F"), as scikit-learn.
+    x0 = start_w[0] if k == 1 else np.asfortranarray(start_w).ravel(order="F")
+    res = optimize.minimize(loss.loss_gradient, x0, args=(X, target, sw, l2, 1),
+                            **_lbfgs_options(max_iter, tol))
+    Wb = res.x[None, :] if k == 1 else res.x.reshape((k, width), order="F")
+    Wb = torch.from_numpy(np.ascontiguousarray(Wb, dtype=np.float64))
+    return _logistic_result(res, Wb, p, fit_intercept, max_iter, tol, start)
+
+
+def _logistic_result(res, Wb, p, fit_intercept, max_iter, tol, start):
+    """``(coef, intercept, SolverReport)`` of an L-BFGS-B result; warns if not converged."""
     coef = Wb[:, :p].clone()
-    intercept = Wb[:, p].clone() if fit_intercept else Xt.new_zeros(k)
+    intercept = Wb[:, p].clone() if fit_intercept else Wb.new_zeros(len(Wb))
     grad_max = float(np.abs(res.jac).max()) if len(res.jac) else 0.0
     converged = res.status == 0
     if not converged:

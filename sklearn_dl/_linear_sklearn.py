@@ -41,10 +41,11 @@ class _ExactLinearModel(BaseTorchEstimator):
         # every solver here is float64.
         return "lbfgs" if name == "solver" else super()._param(name)
 
-    def _validate_fit(self, X, y, sample_weight, *, y_numeric):
+    def _validate_fit(self, X, y, sample_weight, *, y_numeric, keep_float32=False):
         X, y = _validate_data(self, X, y, reset=True, dtype=[np.float64, np.float32],
                               multi_output=y_numeric, y_numeric=y_numeric)
-        X = np.asarray(X, dtype=np.float64)
+        if not keep_float32:
+            X = np.asarray(X, dtype=np.float64)
         sw = (None if sample_weight is None else _exact.check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True))
         return X, y, sw
@@ -379,10 +380,13 @@ class LogisticRegression(ClassifierMixin, _ExactLinearModel):
     The parameters, meanings and defaults of
     :class:`sklearn.linear_model.LogisticRegression`. Its default, ``solver='lbfgs'``
     with the L2 penalty (``l1_ratio=0``, or none with ``C=np.inf``), runs
-    here as SciPy's L-BFGS-B on the same float64 objective
+    here as SciPy's L-BFGS-B on the same objective
     (``mean cross-entropy + ||W||^2 / (2 * C * n_samples)``; binomial on one
     logit for two classes, multinomial otherwise) with scikit-learn's options
-    and stopping rule, the loss and gradient computed by torch on ``device``.
+    and stopping rule. On the CPU the loss and gradient come from
+    scikit-learn's own loss code in X's precision, so the iterates are
+    ``LogisticRegression``'s even when ``max_iter`` stops both unconverged; on
+    another ``device`` torch computes them in float64.
     ``class_weight`` becomes sample weights as in scikit-learn. Every other
     combination (another solver, an L1 part, ``dual=True``, the deprecated
     ``penalty``) runs scikit-learn's own solver on the CPU and copies its
@@ -501,7 +505,8 @@ default='lbfgs'
         -------
         self : object
         """
-        X, y, sw = self._validate_fit(X, y, sample_weight, y_numeric=False)
+        # X's precision is kept, as scikit-learn's LogisticRegression keeps it
+        X, y, sw = self._validate_fit(X, y, sample_weight, y_numeric=False, keep_float32=True)
         y_enc, _ = self._prepare_target(y, reset=True)
         device = self._resolve_device()
         if not self._runs_in_torch():

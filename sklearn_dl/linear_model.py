@@ -141,7 +141,10 @@ class _LinearBase(BaseTorchEstimator):
             sample_weight, X, dtype=np.float64, ensure_non_negative=True))
         if sp.issparse(X):  # the exact solvers work on a dense float64 X
             X = X.toarray()
-        X = np.asarray(self._transform_input(X, fit=True, sample_weight=sw), dtype=np.float64)
+        # float64 for the least-squares solvers; the logistic one computes in X's
+        # precision, as LogisticRegression does, so that their iterates agree
+        X = np.asarray(self._transform_input(X, fit=True, sample_weight=sw),
+                       dtype=X.dtype if kind == "logistic" else np.float64)
         y_enc, n_outputs = self._prepare_target(y, reset=True)
         device = self._resolve_device()
         if warm is not None and warm[0].shape != (n_outputs, X.shape[1]):
@@ -455,9 +458,11 @@ class SoftmaxClassifier(TorchClassifierMixin, _LinearBase):
     solver : {'adam', 'sgd', 'lbfgs'} or torch.optim.Optimizer subclass, default='adam'
         'adam' and 'sgd' train by minibatches in float32 (the d2l chapter's
         model). 'lbfgs' with ``l1_ratio = 0`` is scikit-learn
-        ``LogisticRegression``'s solver: SciPy's L-BFGS-B on the float64
-        objective (loss and gradient computed by torch on ``device``), with
-        its options and stopping rule (largest gradient entry below ``tol``),
+        ``LogisticRegression``'s solver: SciPy's L-BFGS-B with its options
+        and stopping rule (largest gradient entry below ``tol``), the loss and
+        gradient from scikit-learn's own loss code in X's precision on the CPU
+        (the same iterates as ``LogisticRegression``, converged or not) or
+        from torch in float64 on another ``device``,
         from zero weights (the previous ones with ``warm_start=True``). With
         ``l1_ratio > 0``, ``early_stopping=True``, ``callbacks``, or in
         ``partial_fit``, 'lbfgs' trains through skorch instead (torch's L-BFGS;

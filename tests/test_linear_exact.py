@@ -195,9 +195,8 @@ def fashion_subset():
     X, y = load_fashion_mnist("train", download=False, return_X_y=True)
     # 300 images, pixels standardised: every class present, and both solvers
     # converge within the default 100 iterations (77, measured), so the test
-    # compares optima. On raw pixels both stop at max_iter and their iterates
-    # agree to 2e-8 (600 images) or 4e-4 (300), a matter of rounding along
-    # the path; benchmarks/linear_exact.py runs the full set at the defaults.
+    # compares optima. The raw-pixel test below compares unconverged paths;
+    # benchmarks/linear_exact.py runs larger sets at the defaults.
     X = StandardScaler().fit_transform(np.asarray(X[:300], dtype=np.float64).reshape(300, -1))
     return X, np.asarray(y[:300])
 
@@ -227,6 +226,28 @@ def test_softmax_lbfgs_matches_logistic_regression(request, data):
         np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=1e-4)
         assert isinstance(est.module_, torch.nn.Linear)
     assert clf.n_iter_ == ref.n_iter_[0]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_unconverged_lbfgs_follows_logistic_regressions_path(dtype):
+    # Raw pixels (0-255), 1000 images: both stop at max_iter=100 far from the
+    # optimum, where rounding differences alone once moved the coefficients
+    # 3e-2 apart (benchmarks/RESULTS_linear_exact.md before the shared loss
+    # code). The bound is 1e-4 relative; the same arithmetic gives 0
+    # in float64 and scikit-learn's final cast to float32 leaves ~3e-8.
+    X, y = load_fashion_mnist("train", download=False, return_X_y=True)
+    X = np.asarray(X[:1000], dtype=dtype).reshape(1000, -1)
+    y = np.asarray(y[:1000])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = sk.LogisticRegression().fit(X, y)
+        clf = SoftmaxClassifier(solver="lbfgs", alpha=1 / len(X)).fit(X, y)
+        named = ours.LogisticRegression().fit(X, y)
+    assert ref.n_iter_[0] == 100  # really unconverged
+    for est in (clf, named):
+        rel = np.linalg.norm(est.coef_ - ref.coef_) / np.linalg.norm(ref.coef_)
+        assert rel < COEF_RTOL
+        assert np.mean(est.predict(X) == ref.predict(X)) > 0.999
 
 
 def test_logistic_regression_weights_and_class_weight_match_sklearn():
