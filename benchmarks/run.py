@@ -1159,7 +1159,7 @@ def update_readme(report, path):
     path.write_text(head + "\n".join(block) + tail)
 
 
-# Accuracy acceptance runs with scripts of their own (minutes each, many seeds);
+# Acceptance runs with scripts of their own (accuracy over seeds, exactness, latency, CNN);
 # their generated reports are copied in, one heading level down, so RESULTS.md keeps them.
 ACCURACY_REPORTS = {
     "RESULTS_fashion_mnist_mlp.md": "benchmarks/fashion_mnist_mlp.py --out "
@@ -1172,6 +1172,14 @@ ACCURACY_REPORTS = {
                                    "benchmarks/RESULTS_softmax_defaults.md",
     "RESULTS_examples_full.md": "benchmarks/examples_full.py --out "
                                 "benchmarks/RESULTS_examples_full.md",
+    "RESULTS_linear_exact.md": "benchmarks/linear_exact.py --out "
+                               "benchmarks/RESULTS_linear_exact.md",
+    "RESULTS_cnn_fashion_mnist.md": "benchmarks/cnn_fashion_mnist.py --threads 2 "
+                                    "--accuracy --select --out "
+                                    "benchmarks/RESULTS_cnn_fashion_mnist.md",
+    "RESULTS_production.md": "benchmarks/production.py --out benchmarks",
+    "RESULTS_input_costs.md": "benchmarks/input_costs.py --out "
+                              "benchmarks/RESULTS_input_costs.md",
 }
 
 
