@@ -311,3 +311,43 @@ def test_a_decision_tree_whose_links_loop_is_refused(tmp_path):
     forged = forge.forge(tmp_path / "tree.safetensors", tmp_path / "f.safetensors", loop)
     with pytest.raises(ValueError, match="node links are out of range"):
         load(forged)
+
+
+# ---------------------------------------------------------------------------
+# The project's own types in the skops trust list (HousePriceModel and the
+# house transformers): a forged node cannot turn them into something else
+# ---------------------------------------------------------------------------
+def _shadow_in(cls, method):
+    def change(schema):
+        attributes = _first(schema, cls)["content"]
+        attributes["content"][method] = _first(schema, "StandardScaler")
+        key_types = attributes["key_types"]["content"]
+        key_types.append(dict(key_types[0]))
+    return change
+
+
+HOUSE_FORGERIES = {
+    # a function of a trusted module is not a trusted type
+    "house_model_as_load_frames": (
+        _rename("HousePriceModel", "sklearn_dl.house_prices", "load_frames"), "does not construct"),
+    "house_features_as_shutil_rmtree": (
+        _rename("HouseFeatures", "shutil", "rmtree"), "does not construct"),
+    "drop_large_houses_as_a_method": (
+        _rename("DropLargeHouses", "sklearn_dl.house_prices", "DropLargeHouses", "MethodNode"),
+        "loader 'MethodNode' is not allowed"),
+    "house_model_predict_shadowed": (_shadow_in("HousePriceModel", "predict"),
+                                     "shadows a name of its class"),
+    "drop_large_houses_fit_shadowed": (_shadow_in("DropLargeHouses", "fit"),
+                                       "shadows a name of its class"),
+}
+
+
+@pytest.mark.parametrize("change, pattern", HOUSE_FORGERIES.values(), ids=HOUSE_FORGERIES.keys())
+def test_forged_house_model_nodes_are_refused(house_model, tmp_path, change, pattern):
+    _, path = house_model
+    load(path)  # what a genuine load imports, before sys.modules is compared
+    forged = forge.forge(path, tmp_path / "f.safetensors", _edit_schema(change))
+    modules = set(sys.modules)
+    with pytest.raises(ValueError, match=pattern):
+        load(forged)
+    assert set(sys.modules) == modules
