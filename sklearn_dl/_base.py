@@ -315,6 +315,9 @@ class _ConvergenceGuard(Callback):
     so a fitted estimator pickles without it.
     """
 
+    def __init__(self, link=None):
+        self.link = link
+
     def initialize(self):
         self.snapshot_ = None
         self.initial_ = None
@@ -385,7 +388,8 @@ class _ConvergenceGuard(Callback):
         outputs on its training data.
         """
         diverged = self.diverged_epoch_ is not None
-        if outputs_finite(net.module_, self.train_X_, every_row=diverged):
+        if outputs_finite(net.module_, self.train_X_, every_row=diverged,
+                          link=getattr(self, "link", None)):
             return
         n_start = self.initial_[0]
         kept = len(net.history)
@@ -638,7 +642,9 @@ class BaseTorchEstimator(DocLinkMixin, ExtraParamsMixin, BaseEstimator):
 
     def _callbacks(self, n_batches, max_epochs, batch_size, validate):
         verbose = self._param("verbose")
-        callbacks = [("convergence_guard", _ConvergenceGuard())]
+        # the guard checks what predict returns: exp of the outputs for a log link
+        link = torch.exp if getattr(self, "_out_activation", lambda: None)() == "exp" else None
+        callbacks = [("convergence_guard", _ConvergenceGuard(link=link))]
         if self._param("solver") != "lbfgs":
             # scikit-learn's tol / n_iter_no_change rule, 'adaptive' rate and
             # "Iteration n, loss = ..." lines, exactly (see _stopping.py)

@@ -22,8 +22,12 @@ SAMPLE_ROWS = 512
 _CHUNK = 16384
 
 
-def outputs_finite(module, X, *, every_row):
-    """Whether ``module`` in eval mode maps every (or a sample of) row of ``X`` to finite outputs."""
+def outputs_finite(module, X, *, every_row, link=None):
+    """Whether ``module`` in eval mode maps every (or a sample of) row of ``X`` to finite outputs.
+
+    ``link``: applied to the outputs first (``torch.exp`` for a log link, whose
+    predictions overflow long before the outputs do).
+    """
     if X is None or not isinstance(X, torch.Tensor) or len(X) == 0:
         return True
     if not every_row and len(X) > SAMPLE_ROWS:
@@ -34,6 +38,8 @@ def outputs_finite(module, X, *, every_row):
         with torch.no_grad():
             for start in range(0, len(X), _CHUNK):
                 out = module(X[start:start + _CHUNK])
+                if link is not None and isinstance(out, torch.Tensor):
+                    out = link(out)
                 if isinstance(out, torch.Tensor) and not bool(torch.isfinite(out).all()):
                     return False
         return True

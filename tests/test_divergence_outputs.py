@@ -86,3 +86,19 @@ def test_grid_search_scores_a_diverging_setting_instead_of_failing(unscaled, dty
         # float64 (issue 14) measured: 10 epochs end with a finite loss (~1e300)
         # before any NaN, so nothing diverges there; float32 overflows at epoch 2
         assert any("diverged" in m for m in messages)
+
+
+def test_poisson_regressor_checks_its_predictions_not_only_its_log_outputs():
+    # loss='poisson' predicts exp(output): one SGD step at lr 10 leaves finite
+    # outputs (~100) whose exp overflows float32 (measured). Before the guard
+    # applied the link, fit said nothing and predict on the training data
+    # raised "non-finite outputs".
+    rng = np.random.RandomState(0)
+    X = rng.uniform(0, 1, size=(200, 3)).astype(np.float32)
+    y = rng.poisson(3, size=200).astype(np.float32)
+    reg = MLPRegressor(loss="poisson", solver="sgd", learning_rate_init=10.0, max_iter=1,
+                       batch_size=200, momentum=0, random_state=0)
+    with pytest.warns(ConvergenceWarning, match="give NaN or inf outputs on the training data"):
+        reg.fit(X, y)
+    pred = reg.predict(X)
+    assert np.isfinite(pred).all() and (pred > 0).all()
