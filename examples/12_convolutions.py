@@ -92,7 +92,7 @@ print(f"LeNet (ReLU, max pool, batch norm): loss {modern.loss_:.3f}, test acc {m
 # `ConvNetClassifier` builds `sklearn_dl.modules.ConvNet` from its
 # parameters: two blocks of 3x3 convolution, batch normalisation, ReLU and
 # max pooling (16 and 32 channels), a dense layer of 128, Adam under a
-# one-cycle schedule peaking at learning rate 0.01. It takes flat rows as well (784 values are read as a
+# one-cycle schedule peaking at learning rate 0.003. It takes flat rows as well (784 values are read as a
 # 28 x 28 image), so it fits in a Pipeline after a scaler, and
 # `GridSearchCV` tunes `channels`, `kernel_size`, ... like any parameter.
 # `benchmarks/cnn_fashion_mnist.py` chose its defaults on a validation split
