@@ -1078,9 +1078,10 @@ def write_report(report, out_dir):
         f"{m['torch_threads']} threads, skorch {m['skorch']}, scikit-learn {m['scikit-learn']}, "
         f"numpy {m['numpy']}, Python {m['python']}, GPU: {m['cuda'] or 'none'}. Load average "
         f"at start {_fmt_load(m['load_average'])}, at end {_fmt_load(report['load_at_end'])} "
-        f"(other jobs shared the cores). Repeats: {m['repeats']} (heavy cases "
-        f"{m['heavy_repeats']}). {m['date']}." + (" **--quick: tiny data, not results.**"
-                                                  if m["quick"] else ""), "",
+        "(the run's own threads count in it; above the core count, other jobs shared "
+        f"the cores). Repeats: {_repeats_text(m['repeats'])} (minute-long cases "
+        f"{_repeats_text(m['heavy_repeats'])}). {m['date']}." + (
+            " **--quick: tiny data, not results.**" if m["quick"] else ""), "",
         "## Targets", "", "| case | target | measured | limit | met |", "|---|---|---|---|---|",
     ]
     for k, case in report["cases"].items():
@@ -1201,6 +1202,10 @@ def _restore_threads(n):
         yield
     finally:
         torch.set_num_threads(n)
+
+
+def _repeats_text(n):
+    return "one balanced square" if n is None else str(n)
 
 
 def _fmt_load(load):
