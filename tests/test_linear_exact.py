@@ -233,8 +233,10 @@ def test_unconverged_lbfgs_follows_logistic_regressions_path(dtype):
     # Raw pixels (0-255), 1000 images: both stop at max_iter=100 far from the
     # optimum, where rounding differences alone once moved the coefficients
     # 3e-2 apart (benchmarks/RESULTS_linear_exact.md before the shared loss
-    # code). The bound is 1e-4 relative; the same arithmetic gives 0
-    # in float64 and scikit-learn's final cast to float32 leaves ~3e-8.
+    # code). With scikit-learn's loss code the arithmetic is the same: equal
+    # coefficients in float64, ~3e-8 apart in float32 (measured 2.6e-8, the
+    # cast of the result). The torch objective (the fallback) measured 2.7e-6
+    # and 2.1e-2 here, so both bounds below fail if the fallback runs.
     X, y = load_fashion_mnist("train", download=False, return_X_y=True)
     X = np.asarray(X[:1000], dtype=dtype).reshape(1000, -1)
     y = np.asarray(y[:1000])
@@ -246,7 +248,8 @@ def test_unconverged_lbfgs_follows_logistic_regressions_path(dtype):
     assert ref.n_iter_[0] == 100  # really unconverged
     for est in (clf, named):
         rel = np.linalg.norm(est.coef_ - ref.coef_) / np.linalg.norm(ref.coef_)
-        assert rel < COEF_RTOL
+        assert rel == 0.0 if dtype == np.float64 else rel < 1e-6
+        assert rel < COEF_RTOL  # the bound
         assert np.mean(est.predict(X) == ref.predict(X)) > 0.999
 
 
