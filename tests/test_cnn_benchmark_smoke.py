@@ -28,6 +28,9 @@ def test_quick_run_reports_every_contender_and_target(bench, tmp_path):
     for row in ("| sklearn_dl |", "| hand loop |", "| skorch |"):
         assert row in report
     assert "Target sklearn_dl <= 1.1x the hand loop" in report
+    # issue 17's skorch comparison, paired by repeat, with its count of clear wins
+    assert "sklearn_dl against skorch, paired by repeat: median" in report
+    assert "at least 10% faster in" in report
     assert "Target >= 0.915" in report
     # one row per candidate of the default selection
     assert report.count("| {'channels': ") == len(bench.CANDIDATES)

@@ -4,6 +4,7 @@ N-D input for TorchClassifier/TorchRegressor, ConvNetClassifier, d2l's LeNet,
 optimizer__* parameters on every estimator, and (n,) regression heads.
 """
 
+import copy
 import functools
 import re
 
@@ -227,6 +228,37 @@ def test_lenet_is_d2l_lenet():
     assert modern(torch.zeros(3, 784)).shape == (3, 10)
     with pytest.raises(ValueError, match="at least 10 x 10"):
         LeNet(input_shape=(1, 8, 8))
+
+
+def test_convnet_pools_before_relu_with_the_same_outputs_and_gradients():
+    # The blocks run conv -> bn -> pool -> relu because it is cheaper; a user
+    # reading d2l expects conv -> bn -> relu -> pool. Both must train the same.
+    torch.manual_seed(0)
+    net = ConvNet(n_outputs=10, channels=(8, 16)).to(memory_format=torch.channels_last)
+    ref = copy.deepcopy(net)
+    for block in (ref.block1, ref.block2):
+        pool, act = block.pool, block.act
+        del block.pool, block.act
+        block.add_module("act", act)
+        block.add_module("pool", pool)
+    assert [n for n, _ in net.block1.named_children()] == ["conv", "bn", "pool", "act"]
+    X = torch.randn(64, 1, 28, 28)
+    y = torch.randint(0, 10, (64,))
+    outs = []
+    for model in (net, ref):
+        model.train()
+        out = model(X)
+        nn.functional.cross_entropy(out, y).backward()
+        outs.append((out.detach(), [p.grad for p in model.parameters()],
+                     model.block2.bn.running_mean.clone()))
+    assert torch.equal(outs[0][0], outs[1][0])
+    assert all(torch.equal(a, b) for a, b in zip(outs[0][1], outs[1][1]))
+    assert torch.equal(outs[0][2], outs[1][2])
+    # tanh and average pooling do not commute with pooling: d2l's order stays
+    assert [n for n, _ in ConvNet(activation="tanh").block1.named_children()] == [
+        "conv", "bn", "act", "pool"]
+    assert [n for n, _ in ConvNet(pooling="avg").block1.named_children()] == [
+        "conv", "bn", "act", "pool"]
 
 
 def test_convnet_module_handles_tiny_and_odd_images():
