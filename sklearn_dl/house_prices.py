@@ -640,6 +640,11 @@ BLEND_CANDIDATES = {
 #: The members of ``'best'``, as chosen by ``benchmarks/house_prices_select.py``
 #: (nested CV over every subset of BLEND_CANDIDATES; its outer score, 0.1147 as
 #: the mean of five folds, is the honest estimate: RESULTS_house_prices_select.md).
+#: Tried and not added as a candidate (2026-12-01): lasso, then gradient
+#: boosting on its residuals. Nested selection would pick it with gbr, at
+#: 0.1117-0.1122 on the outer folds (seeds 0-2), but over the fold splits
+#: KFold(random_state=0..4) that blend and lasso + gbr score the same on
+#: average (-0.0003; +-0.0015 per split): its gain is one split's luck.
 BEST_MEMBERS = ("lasso", "gbr")
 
 
