@@ -31,12 +31,17 @@ import time
 import warnings
 from pathlib import Path
 
+import numpy as np
 import sklearn
 import torch
 
 from sklearn_dl.house_prices import MODEL_NAMES, cross_validate_model, load_frames, make_model
 from sklearn_dl.house_prices import split_target
 from sklearn_dl.metrics import log_rmse
+
+#: Ids of the two partial sales of over 4,600 sq ft that De Cock's notes call
+#: true outliers (prices that do not reflect market value).
+PARTIAL_SALES = (524, 1299)
 
 
 def main(argv=None):
@@ -96,22 +101,16 @@ def main(argv=None):
     return 0
 
 
-#: Ids of the two partial sales of over 4,600 sq ft that De Cock's notes call
-#: true outliers (prices that do not reflect market value).
-PARTIAL_SALES = (524, 1299)
-
-
 def split_spread(X, y, outlier, args, emit):
     """How much the CV score moves with the fold split alone, and what the two outliers cost."""
-    import numpy as np
-
     emit()
     emit("## The same models on other fold splits")
     emit()
     emit(f"Members' random_state 0; folds `KFold({args.cv}, shuffle=True, random_state=S)`. "
          "The last column scores each fold without the houses with Id "
-         f"{' and '.join(map(str, PARTIAL_SALES))} (left out of the scoring only; every model still trains on them when they are in its training folds), to "
-         "show how much of the score those two rows make.")
+         f"{' and '.join(map(str, PARTIAL_SALES))} (left out of the scoring only; every "
+         "model still trains on them when they are in its training folds), to show how "
+         "much of the score those two rows make.")
     emit()
     emit("| model | split S | valid log-RMSE mean | per fold | mean without the two "
          "partial sales |")
