@@ -139,7 +139,7 @@ class _LinearBase(BaseTorchEstimator):
                               multi_output=True, y_numeric=False)
         sw = (None if sample_weight is None else _exact.check_sample_weight(
             sample_weight, X, dtype=np.float64, ensure_non_negative=True))
-        if sp.issparse(X):  # the exact solvers work on a dense float64 X
+        if sp.issparse(X):  # the exact solvers work on a dense X
             X = X.toarray()
         # float64 for the least-squares solvers; the logistic one computes in X's
         # precision, as LogisticRegression does, so that their iterates agree
