@@ -14,6 +14,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_dl.house_prices import (
     MODEL_NAMES,
+    CategorySlopes,
     ClipToTrainingRange,
     DropLargeHouses,
     HouseFeatures,
@@ -185,6 +186,42 @@ def test_log1p_skewed_and_clip_learn_from_training_rows_only():
     np.testing.assert_allclose(clip.transform([[1e9, -50.0]]), [[train[:, 0].max(), -1.0]])
 
 
-@parametrize_with_checks([ClipToTrainingRange(), Log1pSkewed()])
+def test_category_slopes_give_each_category_its_own_slope():
+    rng = np.random.RandomState(0)
+    town = rng.choice(["a", "b", "c"], size=300, p=[0.5, 0.45, 0.05])
+    area = rng.uniform(500, 3000, size=300)
+    X = pd.DataFrame({"town": town, "area": area})
+    slopes = CategorySlopes(min_frequency=20, quantile=0.0).fit(X)
+    out = slopes.transform(X)
+    # "c" has fewer than 20 rows: it shares the infrequent column
+    assert slopes.get_feature_names_out().tolist() == [
+        "area*town_a", "area*town_b", "area*town_infrequent_sklearn"]
+    z = np.log1p(area)
+    z = (z - z.mean()) / z.std()
+    expected = np.zeros((300, 3))
+    for j, members in enumerate([town == "a", town == "b", town == "c"]):
+        expected[members, j] = z[members]
+    np.testing.assert_allclose(out, expected, atol=1e-12)
+    # what a user wants from it: a linear model on the slope columns (plus the
+    # common terms) recovers a different price-per-log-area in each town
+    true_slope = {"a": 0.8, "b": 0.3, "c": 0.3}
+    y = np.array([true_slope[t] for t in town]) * z + 0.1 * (town == "a")
+    design = np.column_stack([out, town == "a", np.ones(300)])
+    coef = np.linalg.lstsq(design, y, rcond=None)[0]
+    np.testing.assert_allclose(coef[:3], [0.8, 0.3, 0.3], atol=1e-10)
+    # unseen town: no slope of its own; missing area: the training median
+    new = slopes.transform(pd.DataFrame({"town": ["zz", "a"], "area": [1000.0, np.nan]}))
+    np.testing.assert_array_equal(new[0], 0.0)
+    median = (np.log1p(np.median(area)) - np.log1p(area).mean()) / np.log1p(area).std()
+    np.testing.assert_allclose(new[1], [median, 0.0, 0.0], atol=1e-12)
+    # bad input says what to do
+    with pytest.raises(ValueError, match="a category column followed by at least one"):
+        CategorySlopes().fit(X[["town"]])
+    with pytest.raises(ValueError, match="pass log=False"):
+        CategorySlopes().fit(X.assign(area=area - 1000))
+
+
+@parametrize_with_checks([ClipToTrainingRange(), Log1pSkewed(),
+                          CategorySlopes(min_frequency=1, log=False)])
 def test_generic_transformers_are_sklearn_compatible(estimator, check):
     check(estimator)

@@ -145,6 +145,20 @@ def test_house_price_ridge_model_round_trips_bitwise(houses, tmp_path):
                                   model.predict(features))
 
 
+def test_house_price_best_model_round_trips_bitwise(houses, tmp_path, monkeypatch):
+    # the default model, as a Kaggle user saves it: the lasso's CategorySlopes
+    # (OneHotEncoder with grouped rare categories, FunctionTransformer(log1p))
+    # and the gradient-boosted trees must all be constructible by load
+    X, y, test = houses
+    model = make_model("best").set_params(gbr__n_estimators=10)
+    _fit(model, X, y)
+    save(model, tmp_path / "best.safetensors")
+    _no_pickle(monkeypatch)
+    features = test.drop(columns=["Id"])
+    np.testing.assert_array_equal(load(tmp_path / "best.safetensors").predict(features),
+                                  model.predict(features))
+
+
 def test_save_refuses_pipeline_parts_load_would_not_construct(frame, tmp_path):
     X, y = frame
     num = X[["area", "rooms"]]
