@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import torch
 
+from . import _rng
+
 __all__ = [
     "synthetic_data",
     "data_iter",
@@ -125,6 +127,10 @@ def dropout_layer(X, dropout, generator=None):
     The expectation of the output equals ``X`` (inverted dropout, as ``nn.Dropout``).
     The mask is drawn on ``generator``'s device when one is given (so a CPU
     generator gives the same mask for CPU and GPU input), else on ``X``'s.
+    Without ``generator``, inside a package estimator's ``fit`` (a module's
+    ``forward`` calling it while training) the mask comes from that fit's own
+    dropout generator, seeded by ``random_state``: such fits repeat bit for
+    bit, in threads too. Elsewhere it comes from torch's global generator.
     """
     if not 0 <= dropout <= 1:
         raise ValueError(f"dropout must be in [0, 1]; got {dropout}.")
@@ -132,6 +138,9 @@ def dropout_layer(X, dropout, generator=None):
         return torch.zeros_like(X)
     if dropout == 0:
         return X
+    if generator is None:
+        fit = _rng.current()
+        generator = fit.dropout if fit is not None else None
     device = generator.device if generator is not None else X.device
     mask = (torch.rand(X.shape, generator=generator, device=device) > dropout).float()
     mask = mask.to(X.device)

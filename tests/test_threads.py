@@ -20,7 +20,7 @@ from sklearn.model_selection import GridSearchCV
 from torch import nn
 
 from sklearn_dl import MLPClassifier, SoftmaxClassifier, TorchClassifier, TorchRegressor
-from sklearn_dl import _rng
+from sklearn_dl import _rng, scratch
 from sklearn_dl.modules import FixedHiddenMLP
 
 
@@ -38,6 +38,21 @@ class DropNet(nn.Module):
         return self.out(self.drop(torch.relu(self.hidden(X)) + self.noise))
 
 
+class ScratchDropNet(nn.Module):
+    """The seed's hand-written dropout (scratch.dropout_layer) in a custom forward."""
+
+    def __init__(self, n_features, n_outputs):
+        super().__init__()
+        self.hidden = nn.Linear(n_features, 32)
+        self.out = nn.Linear(32, n_outputs)
+
+    def forward(self, X):
+        H = torch.relu(self.hidden(X))
+        if self.training:
+            H = scratch.dropout_layer(H, 0.5)
+        return self.out(H)
+
+
 def uniform_init(m):
     """A user's init function drawing through nn.init without a generator."""
     if isinstance(m, nn.Linear):
@@ -48,6 +63,8 @@ ESTIMATORS = {
     "MLPClassifier": lambda: MLPClassifier((32,), random_state=0, dropout=0.3, max_iter=15),
     "TorchClassifier": lambda: TorchClassifier(DropNet, init=uniform_init, random_state=0,
                                                max_iter=15),
+    "TorchClassifier-scratch-dropout": lambda: TorchClassifier(
+        ScratchDropNet, random_state=0, max_iter=15),
     "TorchRegressor-FixedHiddenMLP": lambda: TorchRegressor(
         FixedHiddenMLP, random_state=0, max_iter=15),
     "SoftmaxClassifier": lambda: SoftmaxClassifier(random_state=0, max_iter=15),
