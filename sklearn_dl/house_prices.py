@@ -776,7 +776,8 @@ _LINEAR = "estimator__linearregressornn__"
 #: ``benchmarks/house_prices_select.py`` chooses among them by nested CV.
 BLEND_CANDIDATES = {
     "lasso": _Member(
-        "lasso (LinearRegressorNN, L1) on engineered features, without houses over 4000 sq ft",
+        "lasso (LinearRegressorNN, L1) on engineered features with the floor area's slope "
+        "per neighbourhood, without houses over 4000 sq ft",
         _lasso, {"alpha": _LINEAR + "alpha", **_DROP}),
     "mlp": _Member(
         "MLPRegressor (64 hidden units) on engineered features, without houses over 4000 sq ft",
@@ -1047,9 +1048,10 @@ def make_model(name="best", *, random_state=0):
           ``max_iter``.
         * ``'ridge'``: the seed's preprocessing, ridge regression solved
           exactly (L-BFGS) on the log price. Short name: ``alpha``.
-        * ``'lasso'``: :func:`engineered_preprocessor` and an L1-penalised
-          ``LinearRegressorNN`` on the log price, trained without houses over
-          4000 sq ft (:class:`DropLargeHouses`). Short names: ``alpha``,
+        * ``'lasso'``: :func:`engineered_preprocessor`, with the total floor
+          area's slope per neighbourhood (:class:`CategorySlopes`), and an
+          L1-penalised ``LinearRegressorNN`` on the log price, trained without
+          houses over 4000 sq ft (:class:`DropLargeHouses`). Short names: ``alpha``,
           ``max_living_area``.
         * ``'mlp'``: the same features and :class:`~sklearn_dl.MLPRegressor`
           with 64 hidden units, trained without houses over 4000 sq ft. Short
