@@ -516,9 +516,8 @@ class CategorySlopes(DocLinkMixin, TransformerMixin, BaseEstimator):
         check_is_fitted(self, "scaler_")
         category, numbers = self._split(X, reset=False)
         onehot = self.encoder_.transform(category)
-        if self.log:
-            # a negative number met after training counts as 0, as in Log1pSkewed
-            numbers = np.clip(numbers, 0.0, None)
+        # the scaler clips to the training range first, so with log=True a
+        # negative number met after training becomes the (non-negative) lower bound
         scaled = self.scaler_.transform(numbers)
         return np.hstack([np.where(onehot == 1.0, scaled[:, [j]], 0.0)
                           for j in range(scaled.shape[1])])

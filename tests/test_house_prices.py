@@ -214,6 +214,10 @@ def test_category_slopes_give_each_category_its_own_slope():
     np.testing.assert_array_equal(new[0], 0.0)
     median = (np.log1p(np.median(area)) - np.log1p(area).mean()) / np.log1p(area).std()
     np.testing.assert_allclose(new[1], [median, 0.0, 0.0], atol=1e-12)
+    # a negative or huge area after training is clipped to the training range
+    # before log1p: it gets the smallest / largest training area's value
+    edge = slopes.transform(pd.DataFrame({"town": ["a", "a"], "area": [-50.0, 1e9]}))
+    np.testing.assert_allclose(edge[:, 0], [z.min(), z.max()], atol=1e-12)
     # bad input says what to do
     with pytest.raises(ValueError, match="a category column followed by at least one"):
         CategorySlopes().fit(X[["town"]])
