@@ -11,8 +11,8 @@ the houses it is scored on (the seed standardised train and test together).
 * :func:`cross_validate_model` scores one with Kaggle's log-RMSE;
 * :func:`make_submission` writes Kaggle's ``Id,SalePrice`` file;
 * :class:`HouseFeatures`, :class:`ClipToTrainingRange`,
-  :class:`Log1pSkewed`, :class:`CategorySlopes` and :class:`DropLargeHouses`
-  are the building blocks.
+  :class:`Log1pSkewed`, :class:`CategorySlopes`, :class:`DropLargeHouses`
+  and :class:`LargeHouseComparables` are the building blocks.
 
 Examples
 --------
@@ -70,6 +70,7 @@ __all__ = [
     "ClipToTrainingRange",
     "DropLargeHouses",
     "HouseFeatures",
+    "LargeHouseComparables",
     "Log1pSkewed",
     "cross_validate_model",
     "load_frames",
@@ -627,6 +628,174 @@ class DropLargeHouses(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEsti
         return tags
 
 
+class LargeHouseComparables(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """Price the houses above a living-area limit from comparable large sales.
+
+    ``estimator`` is fitted on every training row and predicts every row,
+    except a house above ``max_living_area`` that has comparables: training
+    houses above the same limit that share its values of the ``by`` columns
+    (by default the neighbourhood and the sale condition). Such a house gets
+    the mean target of its comparables, as an appraiser prices a house
+    from the sales most like it.
+
+    This is for the houses the other models cannot price: the blend's
+    linear member is fitted without the houses above 4000 sq ft
+    (:class:`DropLargeHouses`) and its tree member down-weights them (Huber
+    loss). In Ames three of these are partial sales of new houses in
+    Edwards, at a third of what their size and quality are worth elsewhere
+    (Dean De Cock: partial sales that do not reflect market value); two
+    are in the Kaggle training set and one in its test set. Every other
+    house, and a large house without comparables, keeps the prediction of
+    ``estimator``.
+
+    Parameters
+    ----------
+    estimator : regressor
+        Fitted on all training rows; predicts every row without comparables.
+    max_living_area : float, default=4000
+        Houses with ``GrLivArea`` above this (square feet) are priced from
+        comparables when they have any (De Cock's limit, as in
+        :class:`DropLargeHouses`).
+    by : tuple of str, default=("Neighborhood", "SaleCondition")
+        Columns whose values a comparable must share; a row missing one of
+        them has no comparables.
+
+    Attributes
+    ----------
+    estimator_ : regressor
+        The fitted clone of ``estimator``.
+    groups_ : list of tuple of str
+        The ``by`` values of the large training houses, one entry per group.
+    group_means_ : ndarray of shape (n_groups,)
+        The mean target of each group's houses.
+    group_counts_ : ndarray of shape (n_groups,)
+        How many training houses each group holds.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from sklearn.compose import make_column_transformer
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn_dl.house_prices import LargeHouseComparables
+    >>> area_only = make_column_transformer(("passthrough", ["GrLivArea"]))
+    >>> X = pd.DataFrame({"GrLivArea": [1000, 2000, 3000, 5000, 5500],
+    ...                   "Neighborhood": ["A", "A", "A", "B", "B"],
+    ...                   "SaleCondition": ["Normal"] * 3 + ["Partial"] * 2})
+    >>> y = np.array([11.0, 12.0, 13.0, 11.5, 11.7])
+    >>> reg = LargeHouseComparables(make_pipeline(area_only, LinearRegression())).fit(X, y)
+    >>> reg.groups_, reg.group_means_
+    ([('B', 'Partial')], array([11.6]))
+    >>> new = pd.DataFrame({"GrLivArea": [2500, 6000, 6000],
+    ...                     "Neighborhood": ["A", "B", "A"],
+    ...                     "SaleCondition": ["Normal", "Partial", "Normal"]})
+    >>> np.round(reg.predict(new), 2)
+    array([11.81, 11.6 , 11.93])
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "max_living_area": [Interval(Real, 0, None, closed="left")],
+        "by": [tuple, list],
+    }
+
+    def __init__(self, estimator, max_living_area=4000, by=("Neighborhood", "SaleCondition")):
+        self.estimator = estimator
+        self.max_living_area = max_living_area
+        self.by = by
+
+    def _keys(self, X):
+        by = list(self.by)
+        if not by or not all(isinstance(c, str) for c in by):
+            raise ValueError(
+                f"by must be a non-empty tuple of column names, e.g. ('Neighborhood',); "
+                f"got {self.by!r}.")
+        _require_frame(X, ["GrLivArea", *by], type(self).__name__)
+        large = X["GrLivArea"].to_numpy(dtype=np.float64) > self.max_living_area
+        values = X[by].astype(object)
+        known = ~values.isna().any(axis=1).to_numpy()
+        keys = [tuple(str(v) for v in row) for row in values.itertuples(index=False)]
+        return large & known, keys
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit a clone of ``estimator`` on every row; remember the large houses' groups.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Must hold ``GrLivArea`` and the ``by`` columns.
+        y : array-like of shape (n_samples,)
+
+        Returns
+        -------
+        self : object
+        """
+        large, keys = self._keys(X)
+        y = np.asarray(y, dtype=np.float64)
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(
+                f"y must be one target per row of X ({len(X)} rows); got shape {y.shape}.")
+        self.estimator_ = clone(self.estimator).fit(X, y)
+        groups = {}
+        for i in np.flatnonzero(large):
+            groups.setdefault(keys[i], []).append(y[i])
+        self.groups_ = list(groups)
+        self.group_means_ = np.array([np.mean(v) for v in groups.values()], dtype=np.float64)
+        self.group_counts_ = np.array([len(v) for v in groups.values()], dtype=np.int64)
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict(self, X):
+        """Predictions of ``estimator``, or the comparables' mean for a large house.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "estimator_")
+        return self.price_from_comparables(X, self.estimator_.predict(X))
+
+    def price_from_comparables(self, X, pred):
+        """``pred`` with each large house that has comparables given their mean.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+        pred : array-like of shape (n_samples,)
+            Predictions for the rows of ``X`` (for example a blend's).
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "group_means_")
+        pred = np.array(pred, dtype=np.float64)
+        if pred.shape != (len(X),):
+            raise ValueError(
+                f"pred must hold one prediction per row of X ({len(X)} rows); got shape "
+                f"{pred.shape}.")
+        large, keys = self._keys(X)
+        means = dict(zip(self.groups_, self.group_means_))
+        for i in np.flatnonzero(large):
+            if keys[i] in means:
+                pred[i] = means[keys[i]]
+        return pred
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+
 # --------------------------------------------------------------------------
 # Preprocessing and the named models
 # --------------------------------------------------------------------------
@@ -983,10 +1152,10 @@ def _single(member, random_state):
 
 def _best(random_state, members=None):
     members = BEST_MEMBERS if members is None else members
-    aliases = {f"{name}__{a}": f"estimator__{name}__{p}"
+    aliases = {f"{name}__{a}": f"estimator__estimator__{name}__{p}"
                for name in members for a, p in BLEND_CANDIDATES[name].aliases.items()}
-    return HousePriceModel(VotingRegressor(
-        [(name, make_member(name, random_state=random_state)) for name in members]),
+    return HousePriceModel(LargeHouseComparables(VotingRegressor(
+        [(name, make_member(name, random_state=random_state)) for name in members])),
         aliases=aliases)
 
 

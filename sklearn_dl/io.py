@@ -996,6 +996,7 @@ SKOPS_NODES = {
         "sklearn_dl.house_prices.HouseFeatures", "sklearn_dl.house_prices.ClipToTrainingRange",
         "sklearn_dl.house_prices.Log1pSkewed", "sklearn_dl.house_prices.DropLargeHouses",
         "sklearn_dl.house_prices.CategorySlopes",
+        "sklearn_dl.house_prices.LargeHouseComparables",
         # the house-price wrapper: its params (a regressor, a bool, a dict of str) and
         # its fitted state (estimator_, n_features_in_, feature_names_in_) are plain
         "sklearn_dl.house_prices.HousePriceModel",

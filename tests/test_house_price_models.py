@@ -20,6 +20,7 @@ from sklearn_dl.house_prices import (
     BLEND_CANDIDATES,
     MODEL_NAMES,
     DropLargeHouses,
+    LargeHouseComparables,
     HouseFeatures,
     HousePriceModel,
     load_frames,
@@ -93,7 +94,9 @@ def test_every_model_has_short_names_that_reach_the_real_parameter(name):
 
 def test_best_uses_the_selected_members_with_short_names():
     model = make_model("best")
-    names = [n for n, _ in model.estimator.estimators]
+    # the blend, inside the comparables step for the largest houses
+    assert isinstance(model.estimator, LargeHouseComparables)
+    names = [n for n, _ in model.estimator.estimator.estimators]
     assert tuple(names) == BEST_MEMBERS and set(names) <= set(BLEND_CANDIDATES)
     params = model.get_params()
     for member in BEST_MEMBERS:
@@ -130,7 +133,7 @@ def test_load_house_prices_return_X_y(data_home):
 
 
 # --- What the pandas-only transformers support (issue 19 item 4) -----------------
-# HouseFeatures and DropLargeHouses read columns by their Kaggle names, so they
+# HouseFeatures, DropLargeHouses and LargeHouseComparables read columns by their Kaggle names, so they
 # take pandas DataFrames only (scikit-learn's generic checks feed numpy arrays and
 # fail by design); ClipToTrainingRange and Log1pSkewed pass parametrize_with_checks
 # (tests/test_house_prices.py). What they do support is tested here.
@@ -138,14 +141,16 @@ def test_load_house_prices_return_X_y(data_home):
 def test_pandas_only_transformers_refuse_arrays_clearly(train):
     X, y = split_target(train)
     for est, fit in ((HouseFeatures(), lambda e, A: e.fit(A)),
-                     (DropLargeHouses(Ridge()), lambda e, A: e.fit(A, y))):
+                     (DropLargeHouses(Ridge()), lambda e, A: e.fit(A, y)),
+                     (LargeHouseComparables(Ridge()), lambda e, A: e.fit(A, y))):
         with pytest.raises(ValueError, match="needs a pandas DataFrame with the competition"):
             fit(est, X.to_numpy())
 
 
 def test_pandas_only_transformers_clone_and_round_trip_params(train):
     X, y = split_target(train)
-    for est in (HouseFeatures(), DropLargeHouses(Ridge(), max_living_area=3000)):
+    for est in (HouseFeatures(), DropLargeHouses(Ridge(), max_living_area=3000),
+                LargeHouseComparables(Ridge(), max_living_area=3000, by=("Neighborhood",))):
         twin = clone(est)
         assert twin.get_params().keys() == est.get_params().keys()
     reg = DropLargeHouses(Ridge(), max_living_area=3000).fit(X[["GrLivArea"]], y)

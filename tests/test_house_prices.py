@@ -7,9 +7,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone, is_regressor
+from sklearn.compose import make_column_transformer
 from sklearn.dummy import DummyRegressor
 from sklearn.linear_model import Ridge
 from sklearn.model_selection import GridSearchCV, KFold
+from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sklearn_dl.house_prices import (
@@ -18,6 +20,7 @@ from sklearn_dl.house_prices import (
     ClipToTrainingRange,
     DropLargeHouses,
     HouseFeatures,
+    LargeHouseComparables,
     Log1pSkewed,
     cross_validate_model,
     load_frames,
@@ -164,6 +167,57 @@ def test_drop_large_houses_drops_training_rows_only(Xy):
         DropLargeHouses(Ridge()).fit(X[["GrLivArea"]].to_numpy(), y)
     with pytest.raises(ValueError, match=r"needs the columns \['GrLivArea'\]"):
         DropLargeHouses(Ridge()).fit(X[["LotArea"]], y)
+
+
+def test_large_house_comparables_price_only_large_houses_with_comparables(Xy):
+    X, y = Xy
+    logy = np.log(y)
+    cols = ["GrLivArea", "Neighborhood", "SaleCondition"]
+    area_only = make_column_transformer(("passthrough", ["GrLivArea"]))
+    blend = make_pipeline(area_only, Ridge())
+    reg = LargeHouseComparables(blend).fit(X[cols], logy)
+    # De Cock's four houses over 4000 sq ft: the two partial sales in Edwards
+    # (Id 524 and 1299) are one group, the two NoRidge sales two others
+    large = (X["GrLivArea"] > 4000).to_numpy()
+    assert sorted(reg.groups_) == [("Edwards", "Partial"), ("NoRidge", "Abnorml"),
+                                   ("NoRidge", "Normal")]
+    assert int(reg.group_counts_.sum()) == 4
+    edwards = large & (X["Neighborhood"] == "Edwards").to_numpy()
+    means = dict(zip(reg.groups_, reg.group_means_))
+    assert means[("Edwards", "Partial")] == pytest.approx(logy[edwards].mean())
+    # every other house keeps the wrapped model's prediction, bit for bit
+    inner = clone(blend).fit(X[cols], logy).predict(X[cols])
+    pred = reg.predict(X[cols])
+    np.testing.assert_array_equal(pred[~large], inner[~large])
+    np.testing.assert_array_equal(pred[edwards], logy[edwards].mean())
+    # what it is for: a held-out partial sale of Edwards priced from the other
+    # one (160000 and 184750 dollars) instead of from its size
+    held = np.flatnonzero(edwards)[0]
+    rest = np.setdiff1d(np.arange(len(X)), [held])
+    fold = LargeHouseComparables(blend).fit(X[cols].iloc[rest], logy[rest])
+    one = fold.predict(X[cols].iloc[[held]])[0]
+    assert one == logy[np.flatnonzero(edwards)[1]]
+    assert abs(one - logy[held]) < 0.2 < abs(clone(blend).fit(
+        X[cols].iloc[rest], logy[rest]).predict(X[cols].iloc[[held]])[0] - logy[held])
+    # no comparables: a large house elsewhere, in an unseen group or with a
+    # missing neighbourhood keeps the model's prediction
+    new = X[cols].iloc[np.flatnonzero(edwards)].copy()
+    new["Neighborhood"] = ["CollgCr", np.nan]
+    np.testing.assert_array_equal(reg.predict(new), reg.estimator_.predict(new))
+    # price_from_comparables works on any predictions (the selection benchmark's blend)
+    np.testing.assert_array_equal(
+        reg.price_from_comparables(X[cols], np.zeros(len(X)))[large],
+        [dict(zip(reg.groups_, reg.group_means_))[k] for k in zip(
+            X.loc[large, "Neighborhood"], X.loc[large, "SaleCondition"])])
+    # bad input says what is wrong
+    with pytest.raises(ValueError, match="pandas DataFrame"):
+        LargeHouseComparables(blend).fit(X[cols].to_numpy(), logy)
+    with pytest.raises(ValueError, match=r"needs the columns"):
+        LargeHouseComparables(blend).fit(X[["GrLivArea", "Neighborhood"]], logy)
+    with pytest.raises(ValueError, match="by must be a non-empty tuple of column names"):
+        LargeHouseComparables(blend, by=()).fit(X[cols], logy)
+    with pytest.raises(ValueError, match="one prediction per row of X"):
+        reg.price_from_comparables(X[cols], np.zeros(3))
 
 
 def test_house_features_are_computed_per_row(Xy):

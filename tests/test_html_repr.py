@@ -37,8 +37,9 @@ def _hrefs(html):
 
 @pytest.mark.parametrize("cls", linked_classes(), ids=lambda c: c.__name__)
 def test_diagram_links_each_estimator_to_its_api_entry(cls):
-    # DropLargeHouses and HousePriceModel wrap a regressor: their only required argument
-    wrappers = (house_prices.DropLargeHouses, house_prices.HousePriceModel)
+    # the wrappers of a regressor: it is their only required argument
+    wrappers = (house_prices.DropLargeHouses, house_prices.LargeHouseComparables,
+                house_prices.HousePriceModel)
     estimator = cls(Ridge()) if cls in wrappers else cls()
     html = estimator_html_repr(estimator)
     expected = doc_link(cls)
