@@ -110,7 +110,9 @@ def split_spread(X, y, outlier, args, emit):
          "The last column scores each fold without the houses with Id "
          f"{' and '.join(map(str, PARTIAL_SALES))} (left out of the scoring only; every "
          "model still trains on them when they are in its training folds), to show how "
-         "much of the score those two rows make.")
+         "much of the score those two rows make. 'best' prices each of them from the "
+         "other (LargeHouseComparables) when the other is in its training folds; on a "
+         "split that puts both in one fold they keep the blend's prediction.")
     emit()
     emit("| model | split S | valid log-RMSE mean | per fold | mean without the two "
          "partial sales |")

@@ -973,8 +973,9 @@ BLEND_CANDIDATES = {
         {p: "estimator__kernelridge__" + p for p in ("alpha", "degree", "coef0")} | _DROP),
 }
 #: The members of ``'best'``, as chosen by ``benchmarks/house_prices_select.py``
-#: (nested CV over every subset of BLEND_CANDIDATES; its outer score, 0.1141 as
-#: the mean of five folds, is the honest estimate: RESULTS_house_prices_select.md).
+#: (nested CV over every subset of BLEND_CANDIDATES, each with the
+#: LargeHouseComparables step; its outer score, 0.1082 as the mean of five
+#: folds, is the honest estimate: RESULTS_house_prices_select.md).
 #: Tried and not added as a candidate (2026-12-01): lasso, then gradient
 #: boosting on its residuals. Nested selection would pick it with gbr, at
 #: 0.1117-0.1122 on the outer folds (seeds 0-2), but over the fold splits
@@ -1191,7 +1192,8 @@ _MODELS = {
               lambda random_state, name=name: _single(name, random_state))
        for name, m in BLEND_CANDIDATES.items()},
     "best": ("log-space average of the members chosen by nested CV "
-             "(benchmarks/house_prices_select.py)", _best),
+             "(benchmarks/house_prices_select.py); houses over 4000 sq ft priced from "
+             "comparable large sales when training has any", _best),
 }
 #: Names accepted by :func:`make_model`, with what each one is.
 MODEL_NAMES = {name: text for name, (text, _) in _MODELS.items()}
@@ -1234,8 +1236,11 @@ def make_model(name="best", *, random_state=0):
           Short names: ``alpha``, ``degree``, ``coef0``, ``max_living_area``.
         * ``'best'``: the average, in log price, of the members in
           :data:`BEST_MEMBERS`, equal weights, chosen by nested
-          cross-validation (``benchmarks/house_prices_select.py``). Short
-          names: ``<member>__<short name>``, e.g. ``lasso__alpha``.
+          cross-validation (``benchmarks/house_prices_select.py``); a house
+          over 4000 sq ft with comparable large sales in training (same
+          neighbourhood and sale condition) gets their mean log price
+          instead (:class:`LargeHouseComparables`). Short names:
+          ``<member>__<short name>``, e.g. ``lasso__alpha``.
     random_state : int, RandomState instance or None, default=0
         Seed of every random part (initialisation, shuffling, subsampling).
 
