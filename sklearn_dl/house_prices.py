@@ -538,7 +538,24 @@ class CategorySlopes(DocLinkMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
-class DropLargeHouses(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class _FrameRegressor(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+    """A regressor around ``estimator`` that takes the competition's DataFrame.
+
+    Text and missing values pass through to ``estimator``.
+    """
+
+    def _remember_columns(self, X):
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.input_tags.string = True
+        return tags
+
+
+class DropLargeHouses(_FrameRegressor):
     """Fit ``estimator`` without the training houses above a living-area limit.
 
     Dean De Cock, who compiled the Ames data, recommends removing the houses
@@ -603,8 +620,7 @@ class DropLargeHouses(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEsti
         y = np.asarray(y)
         self.n_dropped_ = int((~keep).sum())
         self.estimator_ = clone(self.estimator).fit(X[keep], y[keep])
-        self.n_features_in_ = X.shape[1]
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self._remember_columns(X)
         return self
 
     def predict(self, X):
@@ -621,14 +637,8 @@ class DropLargeHouses(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEsti
         check_is_fitted(self, "estimator_")
         return self.estimator_.predict(X)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        return tags
 
-
-class LargeHouseComparables(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class LargeHouseComparables(_FrameRegressor):
     """Price the houses above a living-area limit from comparable large sales.
 
     ``estimator`` is fitted on every training row and predicts every row,
@@ -745,8 +755,7 @@ class LargeHouseComparables(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, Ba
         self.groups_ = list(groups)
         self.group_means_ = np.array([np.mean(v) for v in groups.values()], dtype=np.float64)
         self.group_counts_ = np.array([len(v) for v in groups.values()], dtype=np.int64)
-        self.n_features_in_ = X.shape[1]
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self._remember_columns(X)
         return self
 
     def predict(self, X):
@@ -788,12 +797,6 @@ class LargeHouseComparables(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, Ba
             if keys[i] in means:
                 pred[i] = means[keys[i]]
         return pred
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        return tags
 
 
 # --------------------------------------------------------------------------
@@ -1005,7 +1008,7 @@ def make_member(name, *, random_state=0):
     return BLEND_CANDIDATES[name].build(random_state)
 
 
-class HousePriceModel(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
+class HousePriceModel(_FrameRegressor):
     """A house-price model: the raw frame in, ``SalePrice`` in dollars out.
 
     Fits ``estimator`` on ``log(SalePrice)`` (or on the price itself with
@@ -1119,8 +1122,7 @@ class HousePriceModel(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEsti
                     f"{np.nanmin(y)!r}. Drop rows whose SalePrice is zero, negative or NaN.")
             y = np.log(y)
         self.estimator_ = clone(self.estimator).fit(X, y)
-        self.n_features_in_ = X.shape[1]
-        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self._remember_columns(X)
         return self
 
     def predict(self, X):
@@ -1137,12 +1139,6 @@ class HousePriceModel(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEsti
         check_is_fitted(self, "estimator_")
         pred = np.asarray(self.estimator_.predict(self._drop_id(X)), dtype=np.float64).ravel()
         return np.exp(pred) if self.log_target else pred
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = True
-        tags.input_tags.string = True
-        return tags
 
 
 def _single(member, random_state):
