@@ -538,6 +538,13 @@ class CategorySlopes(DocLinkMixin, TransformerMixin, BaseEstimator):
         return tags
 
 
+def _group_value(v):
+    # a code read as 60 in one file and 60.0 in another (a column with NaN) is one group
+    if isinstance(v, (Integral, Real)) and not isinstance(v, bool) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
 class _FrameRegressor(DocLinkMixin, MetaEstimatorMixin, RegressorMixin, BaseEstimator):
     """A regressor around ``estimator`` that takes the competition's DataFrame.
 
@@ -726,7 +733,7 @@ class LargeHouseComparables(_FrameRegressor):
         large = X["GrLivArea"].to_numpy(dtype=np.float64) > self.max_living_area
         values = X[by].astype(object)
         known = ~values.isna().any(axis=1).to_numpy()
-        keys = [tuple(str(v) for v in row) for row in values.itertuples(index=False)]
+        keys = [tuple(map(_group_value, row)) for row in values.itertuples(index=False)]
         return large & known, keys
 
     @_fit_context(prefer_skip_nested_validation=False)

@@ -204,6 +204,14 @@ def test_large_house_comparables_price_only_large_houses_with_comparables(Xy):
     new = X[cols].iloc[np.flatnonzero(edwards)].copy()
     new["Neighborhood"] = ["CollgCr", np.nan]
     np.testing.assert_array_equal(reg.predict(new), reg.estimator_.predict(new))
+    # a numeric group column read as int in training and as float in new rows
+    # (pandas does so when the new rows hold a NaN) still matches its group
+    codes = X[cols].assign(Code=X["MSSubClass"])
+    by_code = LargeHouseComparables(blend, by=("Code",)).fit(codes, logy)
+    new = codes.iloc[np.flatnonzero(large)].assign(Code=lambda f: f["Code"].astype(float))
+    np.testing.assert_array_equal(by_code.predict(new), by_code.predict(
+        codes.iloc[np.flatnonzero(large)]))
+    assert not np.array_equal(by_code.predict(new), by_code.estimator_.predict(new))
     # price_from_comparables works on any predictions (the selection benchmark's blend)
     np.testing.assert_array_equal(
         reg.price_from_comparables(X[cols], np.zeros(len(X)))[large],
