@@ -183,8 +183,9 @@ def main(argv=None):
             adjust=lambda p, tr=tr: with_comparables(p, X.iloc[tr], logy[tr], inner))
         # the chosen members' outer predictions are fits on this outer training set;
         # the large houses' comparables come from it too
-        blend = np.mean([preds[n]["outer"] for n in choice], axis=0)
-        outer_pred[va] = with_comparables(blend, X, logy, outer)[va]
+        blend = np.mean([preds[n]["outer"][va] for n in choice], axis=0)
+        step = LargeHouseComparables(DummyRegressor()).fit(X.iloc[tr], logy[tr])
+        outer_pred[va] = step.price_from_comparables(X.iloc[va], blend)
         fold_scores.append(rmse(outer_pred[va], logy[va]))
         lines.append(f"| {i} | {' + '.join(choice)} | {scores[choice]:.4f} | "
                      f"{fold_scores[-1]:.4f} |")

@@ -723,18 +723,20 @@ class LargeHouseComparables(_FrameRegressor):
         self.max_living_area = max_living_area
         self.by = by
 
-    def _keys(self, X):
+    def _large_keys(self, X):
+        """Positions of the large houses with every ``by`` value known, and their keys."""
         by = list(self.by)
         if not by or not all(isinstance(c, str) for c in by):
             raise ValueError(
                 f"by must be a non-empty tuple of column names, e.g. ('Neighborhood',); "
                 f"got {self.by!r}.")
         _require_frame(X, ["GrLivArea", *by], type(self).__name__)
-        large = X["GrLivArea"].to_numpy(dtype=np.float64) > self.max_living_area
         values = X[by].astype(object)
-        known = ~values.isna().any(axis=1).to_numpy()
-        keys = [tuple(map(_group_value, row)) for row in values.itertuples(index=False)]
-        return large & known, keys
+        rows = np.flatnonzero((X["GrLivArea"].to_numpy(dtype=np.float64) > self.max_living_area)
+                              & ~values.isna().any(axis=1).to_numpy())
+        keys = [tuple(map(_group_value, row))
+                for row in values.iloc[rows].itertuples(index=False)]
+        return rows, keys
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y):
@@ -750,18 +752,17 @@ class LargeHouseComparables(_FrameRegressor):
         -------
         self : object
         """
-        large, keys = self._keys(X)
+        rows, keys = self._large_keys(X)
         y = np.asarray(y, dtype=np.float64)
         if y.ndim != 1 or len(y) != len(X):
             raise ValueError(
                 f"y must be one target per row of X ({len(X)} rows); got shape {y.shape}.")
         self.estimator_ = clone(self.estimator).fit(X, y)
-        groups = {}
-        for i in np.flatnonzero(large):
-            groups.setdefault(keys[i], []).append(y[i])
-        self.groups_ = list(groups)
-        self.group_means_ = np.array([np.mean(v) for v in groups.values()], dtype=np.float64)
-        self.group_counts_ = np.array([len(v) for v in groups.values()], dtype=np.int64)
+        groups = pd.Series(y[rows]).groupby(pd.Series(keys, dtype=object), sort=False)
+        stats = groups.agg(["mean", "size"])
+        self.groups_ = list(stats.index)
+        self.group_means_ = stats["mean"].to_numpy(dtype=np.float64)
+        self.group_counts_ = stats["size"].to_numpy(dtype=np.int64)
         self._remember_columns(X)
         return self
 
@@ -798,11 +799,11 @@ class LargeHouseComparables(_FrameRegressor):
             raise ValueError(
                 f"pred must hold one prediction per row of X ({len(X)} rows); got shape "
                 f"{pred.shape}.")
-        large, keys = self._keys(X)
+        rows, keys = self._large_keys(X)
         means = dict(zip(self.groups_, self.group_means_))
-        for i in np.flatnonzero(large):
-            if keys[i] in means:
-                pred[i] = means[keys[i]]
+        for i, key in zip(rows, keys):
+            if key in means:
+                pred[i] = means[key]
         return pred
 
 
